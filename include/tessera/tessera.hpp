@@ -1,0 +1,5 @@
+// The umbrella header: every module of tessera. Prefer a module's own face header
+// (tessera/sched/sched.hpp, ...) in code that uses one module, to keep builds fast.
+#pragma once
+
+#include "tessera/core/core.hpp"

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The main job: builds tessera's benchmarks, runs every bench_<module> side by side with its
+# peers, prints the peer/tessera ratio table, writes a report (Markdown + PNG charts) and runs
+# the showcase example. Installs what is missing first.
+#   tools/bench.sh                  full run (a few minutes on 2 cores)
+#   TESSERA_QUICK=1 tools/bench.sh  quick run (fewer repetitions, smaller sizes; used by CI)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+quick=${TESSERA_QUICK:-0}
+build=build/release
+out=$build/bench
+report=$build/report
+steps=6
+step() { printf '\n[tessera %d/%d] %s\n' "$1" "$steps" "$2"; }
+
+step 1 "installing missing dependencies (if any)"
+bash cmake/install_deps.sh
+
+step 2 "configuring and building benchmarks and the showcase (release preset)"
+cmake --preset release >/dev/null
+cmake --build --preset release --target benchmarks showcase
+
+step 3 "running benchmarks$([[ $quick == 1 ]] && echo ' (quick mode)')"
+rm -rf "$out" && mkdir -p "$out"
+if [[ $quick == 1 ]]; then
+  bench_args=(--benchmark_repetitions=1 --benchmark_min_time=0.01)
+else
+  bench_args=(--benchmark_repetitions=5 --benchmark_min_time=0.2 --benchmark_enable_random_interleaving=true)
+fi
+export TESSERA_QUICK=$quick
+mapfile -t benches < <(find "$build/benchmarks" -maxdepth 2 -type f -name 'bench_*' -perm -u+x | sort)
+i=0
+for b in "${benches[@]}"; do
+  i=$((i + 1))
+  name=$(basename "$b")
+  echo "  ($i/${#benches[@]}) $name"
+  "$b" "${bench_args[@]}" --benchmark_out="$out/$name.json" --benchmark_out_format=json >"$out/$name.txt"
+done
+
+step 4 "peer/tessera ratios (> 1 means tessera is faster; medians of the repetitions)"
+python3 tools/bench_ratio.py "$out"/bench_*.json | tee "$out/ratios.txt"
+
+step 5 "writing the report"
+/usr/bin/python3 tools/report.py --results "$out" --targets benchmarks/targets.txt --out "$report"
+
+step 6 "running the showcase example"
+"$build/examples/showcase/showcase"
+
+echo
+echo "tessera: report written to $report/report.md (charts beside it); raw JSON in $out/"
