@@ -33,7 +33,13 @@ void per_thread_counter_adjacent(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(per_thread_counter_tessera)->Name("per_thread_counter/tessera")->Threads(2)->UseRealTime();
-BENCHMARK(per_thread_counter_adjacent)->Name("per_thread_counter/adjacent")->Threads(2)->UseRealTime();
+BENCHMARK(per_thread_counter_tessera)
+    ->Name("per_thread_counter/tessera")
+    ->Threads(2)
+    ->UseRealTime();
+BENCHMARK(per_thread_counter_adjacent)
+    ->Name("per_thread_counter/adjacent")
+    ->Threads(2)
+    ->UseRealTime();
 
 BENCHMARK_MAIN();

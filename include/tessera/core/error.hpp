@@ -17,8 +17,7 @@ class error : public std::runtime_error {
  public:
   // `input` names what was bad ("trace file 'x.bin'", "option workers"); `problem` says why.
   error(std::string_view input, std::string_view problem)
-      : std::runtime_error(std::string(input) + ": " + std::string(problem)),
-        input_(input) {}
+      : std::runtime_error(std::string(input) + ": " + std::string(problem)), input_(input) {}
 
   [[nodiscard]] const std::string& input() const noexcept { return input_; }
 
