@@ -28,9 +28,11 @@ install(FILES "${PROJECT_BINARY_DIR}/tesseraConfig.cmake" "${PROJECT_BINARY_DIR}
 # pkg-config: prefix is derived from the .pc file's own location, so the install relocates.
 file(RELATIVE_PATH TESSERA_PC_TO_PREFIX "/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/")
 set(TESSERA_PC_REQUIRES "")
-set(TESSERA_PC_LIBS "")
+# The static library's private link dependencies (the cache's codecs) must reach the consumer's
+# link line too.
+set(TESSERA_PC_LIBS "-lzstd -llz4")
 if(TESSERA_HAS_MIMALLOC)
-  set(TESSERA_PC_LIBS "-lmimalloc")
+  string(APPEND TESSERA_PC_LIBS " -lmimalloc")
 endif()
 configure_file(cmake/tessera.pc.in "${PROJECT_BINARY_DIR}/tessera.pc" @ONLY)
 install(FILES "${PROJECT_BINARY_DIR}/tessera.pc" DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

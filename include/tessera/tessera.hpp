@@ -3,3 +3,6 @@
 #pragma once
 
 #include "tessera/core/core.hpp"
+#include "tessera/profile/profile.hpp"
+#include "tessera/memory/memory.hpp"
+#include "tessera/budget/budget.hpp"
