@@ -195,6 +195,36 @@ TEMPLATE_TEST_CASE("a charge that does not fit reclaims from less important acco
   low_cache.clear();
 }
 
+TEMPLATE_TEST_CASE("clearing a reclaimer waits for a call of it running on another thread", "",
+                   tessera::budget, shared_budget) {
+  TestType b{{.limit = 1000}};
+  auto& high = b.create_account({.name = "high", .priority = tessera::priority::high});
+  auto& low = b.create_account({.name = "low", .priority = tessera::priority::low});
+  held_bytes<typename TestType::account> low_cache(&low);
+  std::atomic<bool> entered{false};
+  std::atomic<bool> finished{false};
+  low.set_reclaimer([&](std::size_t w) {
+    entered.store(true);
+    std::this_thread::sleep_for(50ms);  // the owner tries to detach meanwhile
+    const std::size_t freed = low_cache.reclaim(w);
+    finished.store(true);
+    return freed;
+  });
+  REQUIRE(low_cache.add(800));
+  TestType::return_thread_credit();
+
+  std::thread charger([&] {
+    CHECK(high.try_charge(500));
+    high.release(500);
+    TestType::return_thread_credit();
+  });
+  while (!entered.load()) std::this_thread::yield();
+  low.set_reclaimer({});  // what a cache's destructor does before its entries go away
+  CHECK(finished.load());
+  charger.join();
+  low_cache.clear();
+}
+
 TEMPLATE_TEST_CASE("reclaim asks accounts above their soft mark, then spares their reservation", "",
                    tessera::budget, shared_budget) {
   TestType b{{.limit = 1000}};

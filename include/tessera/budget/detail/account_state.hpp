@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -201,10 +202,40 @@ class account_state : public std::enable_shared_from_this<account_state> {
     std::lock_guard lock(reclaimer_mutex_);
     return reclaimer_;
   }
+  // Replaces the reclaimer and waits for calls of the old one still running on other threads,
+  // so that once it returns the owner may destroy whatever the old reclaimer touched (a cache
+  // clears its reclaimer in its destructor). Must not be called while holding a lock that the
+  // reclaimer takes.
   void set_reclaimer(reclaimer_fn fn) {
     auto p = fn ? std::make_shared<const reclaimer_fn>(std::move(fn)) : nullptr;
-    std::lock_guard lock(reclaimer_mutex_);
+    std::unique_lock lock(reclaimer_mutex_);
     reclaimer_ = std::move(p);
+    // A reclaimer that replaces itself must not wait for its own call.
+    const unsigned own = running_reclaimer_ == this ? 1U : 0U;
+    reclaim_done_.wait(lock, [&] { return reclaims_in_flight_ <= own; });
+  }
+  // Calls the reclaimer, if one is set; 0 when none is.
+  std::size_t call_reclaimer(std::size_t wanted) {
+    std::shared_ptr<const reclaimer_fn> fn;
+    {
+      std::lock_guard lock(reclaimer_mutex_);
+      if (!reclaimer_) return 0;
+      fn = reclaimer_;
+      ++reclaims_in_flight_;
+    }
+    struct in_flight {
+      account_state& a;
+      const account_state* saved = running_reclaimer_;
+      explicit in_flight(account_state& s) : a(s) { running_reclaimer_ = &s; }
+      in_flight(const in_flight&) = delete;
+      in_flight& operator=(const in_flight&) = delete;
+      ~in_flight() {
+        running_reclaimer_ = saved;
+        std::lock_guard lock(a.reclaimer_mutex_);
+        if (--a.reclaims_in_flight_ == 0) a.reclaim_done_.notify_all();
+      }
+    } guard(*this);
+    return (*fn)(wanted);
   }
 
   budget_state* const budget_;
@@ -227,7 +258,11 @@ class account_state : public std::enable_shared_from_this<account_state> {
 
   std::shared_ptr<budget_state> owner_;
   mutable std::mutex reclaimer_mutex_;
+  std::condition_variable reclaim_done_;
+  unsigned reclaims_in_flight_ = 0;
   std::shared_ptr<const reclaimer_fn> reclaimer_;
+  // The account whose reclaimer this thread is running, if any.
+  static inline thread_local const account_state* running_reclaimer_ = nullptr;
 };
 
 // Keeps the accounts in this thread's slots alive and returns their credit when the thread ends.
@@ -331,9 +366,7 @@ inline void budget_state::reclaim_for(const account_state& requester, std::size_
         const std::size_t floor = floor_of(*a);
         const std::size_t wanted = std::min(shortfall, over(*a, floor));
         if (wanted == 0) continue;
-        const auto fn = a->reclaimer();
-        if (!fn) continue;
-        const std::size_t freed = (*fn)(wanted);
+        const std::size_t freed = a->call_reclaimer(wanted);
         // A reclaimer's releases on this thread may sit in this thread's credit: hand them back.
         if (auto* s = find_credit_slot(a)) account_state::return_slot(*s);
         a->reclaimed_.fetch_add(freed, std::memory_order_relaxed);
