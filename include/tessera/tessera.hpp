@@ -6,3 +6,4 @@
 #include "tessera/profile/profile.hpp"
 #include "tessera/memory/memory.hpp"
 #include "tessera/budget/budget.hpp"
+#include "tessera/cache/cache.hpp"
