@@ -6,4 +6,5 @@
 #include "tessera/profile/profile.hpp"
 #include "tessera/memory/memory.hpp"
 #include "tessera/budget/budget.hpp"
+#include "tessera/sched/sched.hpp"
 #include "tessera/cache/cache.hpp"

@@ -1,0 +1,74 @@
+// tessera::parallel_sort: an unstable parallel quicksort (ninther pivot, three-way partition so
+// runs of equal keys cost nothing, std::sort below the grain). Random-access ranges only.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <functional>
+#include <iterator>
+#include <utility>
+
+#include "tessera/sched/executor.hpp"
+#include "tessera/sched/parallel_for.hpp"
+
+namespace tessera {
+
+struct sort_options {
+  std::size_t grain = 0;  // below this many elements std::sort runs; 0: automatic
+};
+
+namespace sched::detail {
+
+template <class It, class Compare>
+It median3(It a, It b, It c, Compare& comp) {
+  if (comp(*a, *b)) {
+    if (comp(*b, *c)) return b;
+    return comp(*a, *c) ? c : a;
+  }
+  if (comp(*a, *c)) return a;
+  return comp(*b, *c) ? c : b;
+}
+
+template <class Ex, class It, class Compare>
+void quicksort(Ex& ex, It b, It e, Compare& comp, std::size_t grain) {
+  const auto n = static_cast<std::size_t>(e - b);
+  if (n <= grain) {
+    std::sort(b, e, comp);
+    return;
+  }
+  const auto step = static_cast<std::iter_difference_t<It>>(n / 8);
+  It m = b + static_cast<std::iter_difference_t<It>>(n / 2);
+  It pivot_it =
+      median3(median3(b, b + step, b + 2 * step, comp), median3(m - step, m, m + step, comp),
+              median3(e - 1 - 2 * step, e - 1 - step, e - 1, comp), comp);
+  auto pivot = *pivot_it;
+  It lt_end = std::partition(b, e, [&](const auto& x) { return comp(x, pivot); });
+  It eq_end = std::partition(lt_end, e, [&](const auto& x) { return !comp(pivot, x); });
+  auto right = [&] { quicksort(ex, eq_end, e, comp, grain); };
+  auto left = [&] { quicksort(ex, b, lt_end, comp, grain); };
+  ex.fork2(right, left);
+}
+
+}  // namespace sched::detail
+
+template <fork_join_executor Ex, std::random_access_iterator It, class Compare = std::less<>>
+void parallel_sort(Ex& ex, It first, It last, Compare comp = {}, sort_options options = {}) {
+  const auto n = static_cast<std::size_t>(last - first);
+  if (n < 2) return;
+  const std::size_t grain =
+      options.grain != 0 ? options.grain
+                         : std::max<std::size_t>(2048, n / (std::size_t{ex.concurrency()} * 64));
+  ex.execute([&] { sched::detail::quicksort(ex, first, last, comp, grain); });
+}
+
+template <std::random_access_iterator It, class Compare = std::less<>>
+void parallel_sort(It first, It last, Compare comp = {}, sort_options options = {}) {
+  if (sched::detail::this_worker != nullptr) {
+    ambient_executor here;
+    parallel_sort(here, first, last, comp, options);
+  } else {
+    parallel_sort(default_scheduler(), first, last, comp, options);
+  }
+}
+
+}  // namespace tessera
