@@ -11,7 +11,7 @@ quick=${TESSERA_QUICK:-0}
 build=build/release
 out=$build/bench
 report=$build/report
-steps=6
+steps=7
 step() { printf '\n[tessera %d/%d] %s\n' "$1" "$steps" "$2"; }
 
 step 1 "installing missing dependencies (if any)"
@@ -41,10 +41,27 @@ done
 step 4 "peer/tessera ratios (> 1 means tessera is faster; medians of the repetitions)"
 python3 tools/bench_ratio.py "$out"/bench_*.json | tee "$out/ratios.txt"
 
-step 5 "writing the report"
-/usr/bin/python3 tools/report.py --results "$out" --targets benchmarks/targets.txt --out "$report"
+step 5 "cache miss ratios: cachesim replays the shared traces through every eviction policy"
+traces=../shared/traces
+extra=()
+if [[ -f $traces/zipf_1.0.txt && -f $traces/cloudPhysicsIO.oracleGeneral.bin ]]; then
+  sim=$build/benchmarks/cache/cachesim
+  {
+    "$sim" --trace "$traces/zipf_1.0.txt" --format txt --policy all --capacity 10,50,100,500 --json
+    "$sim" --trace "$traces/cloudPhysicsIO.oracleGeneral.bin" --format oracle_general \
+      --policy all --capacity 50,500,2500,5000,10000 --json
+  } >"$out/cachesim.jsonl"
+  default=$("$sim" --help 2>&1 | sed -n 's/.*(default: \([a-z0-9_]*\)).*/\1/p')
+  python3 tools/cachesim_table.py "$out/cachesim.jsonl" --default "$default" | tee "$out/missratios.md"
+  extra=(--extra "$out/missratios.md")
+else
+  echo "  skipped: the shared traces are not at $traces (see benchmarks/cache/README.md)"
+fi
 
-step 6 "running the showcase example"
+step 6 "writing the report"
+/usr/bin/python3 tools/report.py --results "$out" --targets benchmarks/targets.txt --out "$report" "${extra[@]}"
+
+step 7 "running the showcase example"
 "$build/examples/showcase/showcase"
 
 echo
