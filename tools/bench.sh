@@ -6,6 +6,8 @@
 #   TESSERA_QUICK=1 tools/bench.sh  quick run (fewer repetitions, smaller sizes; used by CI)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# ccache: hash paths relative to the checkout, so a fresh clone elsewhere reuses the cache.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 
 quick=${TESSERA_QUICK:-0}
 build=build/release

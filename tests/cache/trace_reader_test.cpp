@@ -37,6 +37,10 @@ std::string error_of(const std::string& path, caching::trace_format f) {
 
 TEST_CASE("the shared traces parse in all three formats with the same ids") {
   const std::string dir = TESSERA_TRACES_DIR;
+  if (!std::filesystem::exists(dir + "/cloudPhysicsIO.oracleGeneral.bin")) {
+    WARN("skipped: the shared traces are not at " << dir << " (a checkout without ../shared)");
+    return;
+  }
   const auto bin = caching::read_trace(dir + "/cloudPhysicsIO.oracleGeneral.bin",
                                        caching::trace_format::oracle_general);
   const auto txt = caching::read_trace(dir + "/cloudPhysicsIO.txt", caching::trace_format::txt);
