@@ -5,10 +5,9 @@
 // the cache giving way and everything coming back.
 #include <cstddef>
 #include <cstdio>
-#include <list>
 #include <string>
 #include <tessera/budget/budget.hpp>
-#include <unordered_map>
+#include <tessera/cache/cache.hpp>
 #include <vector>
 
 namespace {
@@ -16,55 +15,8 @@ namespace {
 constexpr std::size_t KiB = 1024;
 constexpr std::size_t MiB = 1024 * KiB;
 
-// A result cache whose bytes are charged to a budget account; evicts least recently used first,
-// both when an insert does not fit and when the budget asks for memory back.
-class result_cache {
- public:
-  explicit result_cache(tessera::budget::account& account) : account_(account) {
-    account_.set_reclaimer([this](std::size_t wanted) { return evict(wanted); });
-  }
-  ~result_cache() {
-    account_.set_reclaimer({});
-    evict(bytes_);
-  }
-
-  void put(int key, std::size_t size) {
-    if (index_.count(key) != 0) return;
-    if (!account_.try_charge(size)) return;  // no room: serve without caching
-    lru_.push_front({key, size});
-    index_[key] = lru_.begin();
-    bytes_ += size;
-  }
-  bool get(int key) {
-    auto it = index_.find(key);
-    if (it == index_.end()) return false;
-    lru_.splice(lru_.begin(), lru_, it->second);
-    return true;
-  }
-  std::size_t evict(std::size_t wanted) {
-    std::size_t freed = 0;
-    while (freed < wanted && !lru_.empty()) {
-      const auto [key, size] = lru_.back();
-      index_.erase(key);
-      lru_.pop_back();
-      freed += size;
-    }
-    bytes_ -= freed;
-    account_.release(freed);
-    return freed;
-  }
-  [[nodiscard]] std::size_t bytes() const { return bytes_; }
-
- private:
-  struct entry {
-    int key;
-    std::size_t size;
-  };
-  tessera::budget::account& account_;
-  std::list<entry> lru_;
-  std::unordered_map<int, std::list<entry>::iterator> index_;
-  std::size_t bytes_ = 0;
-};
+// Results are 64 KiB each; the cache charges every entry's bytes to its budget account.
+constexpr std::size_t result_size = 64 * KiB;
 
 }  // namespace
 
@@ -80,7 +32,13 @@ int main() {
       {.name = "result_cache", .priority = tessera::priority::low, .high = 40 * MiB});
   auto& feature_account = memory.create_account(
       {.name = "recommendations", .priority = tessera::priority::normal, .limit = 8 * MiB});
-  result_cache cache(cache_account);
+  // The result cache: tessera::cache charging its entries to the low-priority account. When the
+  // budget needs memory for request buffers it calls the account's reclaimer and the cache
+  // evicts by its policy; an insert the account cannot pay for is skipped (served uncached).
+  tessera::cache<int, std::string> cache{{.capacity = 1'000'000,
+                                          .budget = cache_account,
+                                          .bytes_per_entry = result_size,
+                                          .name = "results"}};
 
   bool recommendations = true;
   auto subscription = memory.on_pressure([&](tessera::pressure_level level) {
@@ -108,7 +66,7 @@ int main() {
       if (cache.get(key)) {
         ++hits;
       } else {
-        cache.put(key, 64 * KiB);
+        cache.put(key, std::string(result_size, 'r'));
       }
       if (recommendations) {
         // The optional feature uses scratch memory of its own while it is on.
@@ -117,7 +75,7 @@ int main() {
       }
     }
     std::printf("%4d %8d %9zuM %9zuM %9.0f%% %9s %16s %9zuM\n", tick, served,
-                buffers.charged() / MiB, cache.bytes() / MiB,
+                buffers.charged() / MiB, cache.size() * result_size / MiB,
                 served != 0 ? 100.0 * hits / served : 0.0,
                 std::string(tessera::to_string(memory.pressure())).c_str(),
                 recommendations ? "on" : "off", cache_account.reclaimed() / MiB);
