@@ -14,13 +14,7 @@ namespace {
 std::string prom_number(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  char buf[32];
-  if (v == std::floor(v) && std::fabs(v) < 1e15) {
-    std::snprintf(buf, sizeof buf, "%.0f", v);
-  } else {
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-  }
-  return buf;
+  return detail::finite_number(v);
 }
 
 void write_escaped(std::ostream& out, std::string_view s, bool quote) {

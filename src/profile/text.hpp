@@ -36,9 +36,8 @@ inline void write_json_string(std::ostream& out, std::string_view s) {
   out << '"';
 }
 
-// Shortest text that reads back as the same double; JSON has no NaN/Inf, so those are null.
-inline std::string json_number(double v) {
-  if (!std::isfinite(v)) return "null";
+// Text that reads back as the same finite double: integers without a fraction, the rest %.17g.
+inline std::string finite_number(double v) {
   char buf[32];
   if (v == std::floor(v) && std::fabs(v) < 1e15) {
     std::snprintf(buf, sizeof buf, "%.0f", v);
@@ -46,6 +45,11 @@ inline std::string json_number(double v) {
     std::snprintf(buf, sizeof buf, "%.17g", v);
   }
   return buf;
+}
+
+// JSON has no NaN/Inf, so those are null.
+inline std::string json_number(double v) {
+  return std::isfinite(v) ? finite_number(v) : "null";
 }
 
 // Nanoseconds as microseconds with exactly three decimals (exact, so nesting survives).

@@ -12,26 +12,16 @@
 #include <thread>
 #include <vector>
 
+#include "sanitizers.hpp"
 #include "tessera/budget/basic_budget.hpp"
 
 using namespace std::chrono_literals;
-
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-#define TESSERA_BUDGET_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-#define TESSERA_BUDGET_SANITIZED 1
-#endif
-#endif
-#ifndef TESSERA_BUDGET_SANITIZED
-#define TESSERA_BUDGET_SANITIZED 0
-#endif
 
 namespace {
 
 using shared_budget = tessera::basic_budget<tessera::budget_policies::shared_counters>;
 
-constexpr int kOpsPerThread = TESSERA_BUDGET_SANITIZED ? 20'000 : 100'000;
+constexpr int kOpsPerThread = TESSERA_TEST_SANITIZED ? 20'000 : 100'000;
 
 // What the test itself knows is charged: raised after a charge succeeds and lowered before the
 // release, so it never runs ahead of the real totals and any excess over a limit is real.
@@ -294,7 +284,7 @@ TEMPLATE_TEST_CASE(
   // Wait until the flood has filled the budget.
   while (low.committed() + 4096 < kLimit) std::this_thread::yield();
   int granted = 0;
-  const int rounds = TESSERA_BUDGET_SANITIZED ? 20 : 100;
+  const int rounds = TESSERA_TEST_SANITIZED ? 20 : 100;
   for (int r = 0; r < rounds; ++r) {
     if (high.charge(64 * 1024, std::chrono::steady_clock::now() + 10s)) {
       ++granted;

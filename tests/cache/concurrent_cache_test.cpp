@@ -14,21 +14,11 @@
 #include <tuple>
 #include <vector>
 
+#include "sanitizers.hpp"
 #include "tessera/cache/memoize.hpp"
 
 namespace caching = tessera::caching;
 using namespace std::chrono_literals;
-
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-#define CACHE_TEST_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-#define CACHE_TEST_SANITIZED 1
-#endif
-#endif
-#ifndef CACHE_TEST_SANITIZED
-#define CACHE_TEST_SANITIZED 0
-#endif
 
 namespace {
 
@@ -286,7 +276,7 @@ TEST_CASE("memoize caches a function of several arguments") {
 TEMPLATE_TEST_CASE("concurrent gets, puts, loads and invalidations keep the cache consistent",
                    "[policy]", caching::lru, caching::fifo, caching::clock, caching::sieve,
                    caching::s3fifo, caching::w_tinylfu, caching::arc) {
-  constexpr int ops = CACHE_TEST_SANITIZED ? 4'000 : 40'000;
+  constexpr int ops = TESSERA_TEST_SANITIZED ? 4'000 : 40'000;
   std::atomic<bool> bad{false};
   // Every value ever stored for k is k * 3, so a listener or a reader that sees anything else
   // saw a torn or misplaced entry.

@@ -6,19 +6,12 @@
 #include <mutex>
 #include <vector>
 
+#include "sanitizers.hpp"
 #include "tessera/memory/debug.hpp"
-
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-#define TESSERA_TEST_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-#define TESSERA_TEST_SANITIZED 1
-#endif
-#endif
 
 namespace tessera_test {
 
-#ifdef TESSERA_TEST_SANITIZED
+#if TESSERA_TEST_SANITIZED
 inline constexpr int scale = 1;
 #else
 inline constexpr int scale = 8;
