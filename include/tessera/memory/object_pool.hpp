@@ -62,21 +62,27 @@ profile::publication publish_core(const Core& core, std::string_view component) 
               static_cast<double>(st.upstream_allocations), {{"pool", pool}});
   });
 }
+// What a policy list selects: shared by object_pool and pool_resource.
+template <class... Policies>
+struct pool_selection {
+  using threading = select_policy_t<threading_tag, thread_caching, Policies...>;
+  using source = typename select_policy_t<upstream_tag, default_upstream, Policies...>::source;
+  using core_type =
+      pool_core<threading, source,
+                select_policy_t<leak_check_tag, default_leak_check, Policies...>::enabled,
+                select_policy_t<poison_tag, default_poison, Policies...>::enabled,
+                select_policy_t<free_check_tag, default_free_check, Policies...>::enabled>;
+};
+
 }  // namespace memory::detail
 
 template <class T, class... Policies>
 class basic_object_pool {
   static_assert(memory::pool_policies::accepts<Policies...>);
-  using threading = select_policy_t<memory::threading_tag, memory::thread_caching, Policies...>;
-  using upstream = select_policy_t<memory::upstream_tag, memory::default_upstream, Policies...>;
-  using source = typename upstream::source;
-  static constexpr bool leaks =
-      select_policy_t<memory::leak_check_tag, memory::default_leak_check, Policies...>::enabled;
-  static constexpr bool poisons =
-      select_policy_t<memory::poison_tag, memory::default_poison, Policies...>::enabled;
-  static constexpr bool checks =
-      select_policy_t<memory::free_check_tag, memory::default_free_check, Policies...>::enabled;
-  using core_type = memory::detail::pool_core<threading, source, leaks, poisons, checks>;
+  using selection = memory::detail::pool_selection<Policies...>;
+  using threading = typename selection::threading;
+  using source = typename selection::source;
+  using core_type = typename selection::core_type;
 
  public:
   using value_type = T;

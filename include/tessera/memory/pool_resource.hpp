@@ -49,16 +49,10 @@ inline constexpr std::size_t max_pooled_block = 65536;
 template <class... Policies>
 class basic_pool_resource final : public std::pmr::memory_resource {
   static_assert(memory::pool_policies::accepts<Policies...>);
-  using threading = select_policy_t<memory::threading_tag, memory::thread_caching, Policies...>;
-  using upstream = select_policy_t<memory::upstream_tag, memory::default_upstream, Policies...>;
-  using source = typename upstream::source;
-  static constexpr bool leaks =
-      select_policy_t<memory::leak_check_tag, memory::default_leak_check, Policies...>::enabled;
-  static constexpr bool poisons =
-      select_policy_t<memory::poison_tag, memory::default_poison, Policies...>::enabled;
-  static constexpr bool checks =
-      select_policy_t<memory::free_check_tag, memory::default_free_check, Policies...>::enabled;
-  using core_type = memory::detail::pool_core<threading, source, leaks, poisons, checks>;
+  using selection = memory::detail::pool_selection<Policies...>;
+  using threading = typename selection::threading;
+  using source = typename selection::source;
+  using core_type = typename selection::core_type;
   static constexpr std::size_t chunk_align = 64;
 
  public:
