@@ -14,6 +14,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include "quick_mode.hpp"
+
 #include <unistd.h>
 #include <algorithm>
 #include <cmath>
@@ -37,7 +39,7 @@ namespace caching = tessera::caching;
 using key_t_ = std::uint64_t;
 using value_t = std::uint64_t;
 
-const bool quick = std::getenv("TESSERA_QUICK") != nullptr;
+const bool quick = tessera_bench::quick_mode();
 const std::size_t kKeys = quick ? 100'000 : 1'000'000;
 const std::size_t kCapacity = kKeys / 10;
 constexpr std::size_t kStream = 1 << 20;

@@ -4,7 +4,9 @@
 // (std::pmr::synchronized_pool_resource), boost (boost::pool<>, unordered free). A system that
 // cannot run a workload (boost: one size only; pmr: one thread only) is left out of it.
 #include <benchmark/benchmark.h>
+
 #include <mimalloc.h>
+#include "quick_mode.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -32,7 +34,7 @@ extern "C" void* __libc_memalign(std::size_t, std::size_t);
 
 namespace {
 
-const bool quick = std::getenv("TESSERA_QUICK") != nullptr;
+const bool quick = tessera_bench::quick_mode();
 
 template <std::size_t N>
 struct blob {

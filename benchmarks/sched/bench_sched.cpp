@@ -4,6 +4,8 @@
 // TESSERA_QUICK=1 shrinks the inputs for a smoke run.
 #include <benchmark/benchmark.h>
 
+#include "quick_mode.hpp"
+
 #include <time.h>
 
 #include <algorithm>
@@ -40,7 +42,7 @@
 namespace {
 
 constexpr int kThreads = 2;
-const bool quick = std::getenv("TESSERA_QUICK") != nullptr;
+const bool quick = tessera_bench::quick_mode();
 
 // One scheduler per thread count, reused across benchmarks like TBB's global arena.
 tessera::scheduler& tessera_2t() {
