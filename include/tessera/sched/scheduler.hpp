@@ -452,9 +452,12 @@ class basic_scheduler final : public sched::detail::scheduler_core {
           if (!any_injected()) {
             sched::detail::worker_stats::bump(w.stats.parks);
             work_epoch_.wait(key, std::memory_order_seq_cst);
-            woke_up();
           }
         }
+        // Leaving the sleepers takes up a pending wake-up whether or not this worker actually
+        // slept: one sent while it was taking its last look would otherwise stay pending for
+        // ever, and should_wake() would never wake a sleeper again (the pool runs on one thread).
+        woke_up();
         sleepers_.fetch_sub(1, std::memory_order_seq_cst);
       }
       sched::detail::worker_stats::bump(
