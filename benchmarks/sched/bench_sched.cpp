@@ -558,6 +558,11 @@ void register_all() {
     tbb::global_control gc(tbb::global_control::max_allowed_parallelism, kThreads);
     queens_bench(s, [](int n) { return queens_tbb(board{}, 0, n); });
   });
+  // The serial recursion on one thread: not a peer to beat but the bound on what 2 threads can
+  // do (serial/tessera <= 2 on this machine), printed beside the peers for that reason.
+  reg(("nqueens/serial/" + qn).c_str(), [](benchmark::State& s) {
+    queens_bench(s, [](int n) { return queens_serial(board{}, 0, n); });
+  });
 #if defined(_OPENMP)
   reg(("nqueens/openmp/" + qn).c_str(), [](benchmark::State& s) {
     queens_bench(s, [](int n) {
@@ -578,6 +583,9 @@ void register_all() {
   reg3("uts_t1/tbb" + uts_suffix(), [](benchmark::State& s) {
     tbb::global_control gc(tbb::global_control::max_allowed_parallelism, kThreads);
     uts_bench(s, [](const uts::node& r) { return uts_tbb(r); });
+  });
+  reg3("uts_t1/serial" + uts_suffix(), [](benchmark::State& s) {
+    uts_bench(s, [](const uts::node& r) { return uts::count_serial(r, uts_depth()); });
   });
 #if defined(_OPENMP)
   reg3("uts_t1/openmp" + uts_suffix(), [](benchmark::State& s) {

@@ -2,12 +2,16 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <numeric>
 #include <random>
+#include <set>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "tessera/sched/parallel_for.hpp"
@@ -51,6 +55,20 @@ TEST_CASE("parallel_for with a range body covers the whole range with disjoint s
     CHECK(covered.load() == n);
     CHECK(std::all_of(hits.begin(), hits.end(), [](int h) { return h == 1; }));
   }
+}
+
+TEST_CASE("a parallel_for longer than a heartbeat is shared with the other workers") {
+  // Each element sleeps far longer than a heartbeat, so after the caller's first chunk the rest
+  // must be split and taken by a worker (the serial prefix may not swallow the loop).
+  tessera::scheduler s{{.workers = 2}};
+  std::mutex m;
+  std::set<std::thread::id> threads;
+  tessera::parallel_for(s, 0, 64, [&](int) {
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
+    const std::lock_guard lock(m);
+    threads.insert(std::this_thread::get_id());
+  });
+  CHECK(threads.size() >= 2);
 }
 
 TEST_CASE(

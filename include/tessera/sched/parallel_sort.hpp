@@ -1,5 +1,6 @@
-// tessera::parallel_sort: an unstable parallel quicksort (ninther pivot, three-way partition so
-// runs of equal keys cost nothing, std::sort below the grain). Random-access ranges only.
+// tessera::parallel_sort: an unstable parallel quicksort (ninther pivot, keys equal to the pivot
+// split off after a lopsided split so runs of equal keys cost little, std::sort below the
+// grain). Random-access ranges only.
 #pragma once
 
 #include <algorithm>
@@ -43,7 +44,12 @@ void quicksort(Ex& ex, It b, It e, Compare& comp, std::size_t grain) {
               median3(e - 1 - 2 * step, e - 1 - step, e - 1, comp), comp);
   auto pivot = *pivot_it;
   It lt_end = std::partition(b, e, [&](const auto& x) { return comp(x, pivot); });
-  It eq_end = std::partition(lt_end, e, [&](const auto& x) { return !comp(pivot, x); });
+  // Keys equal to the pivot are split off by a second pass only when the split was lopsided,
+  // which is when they can be numerous (as in pdqsort): a good split pays for one pass only.
+  It eq_end = lt_end;
+  if (static_cast<std::size_t>(lt_end - b) < n / 16) {
+    eq_end = std::partition(lt_end, e, [&](const auto& x) { return !comp(pivot, x); });
+  }
   auto right = [&] { quicksort(ex, eq_end, e, comp, grain); };
   auto left = [&] { quicksort(ex, b, lt_end, comp, grain); };
   ex.fork2(right, left);

@@ -41,7 +41,8 @@ concept idle_policy = requires(unsigned n) {
 struct random_victim {
   using policy_category = victim_policy_tag;
   static unsigned first_victim(detail::worker& self, unsigned slots) noexcept {
-    return static_cast<unsigned>(self.next_random() % slots);
+    // Lemire's multiply-shift: uniform enough, and no division on the steal path.
+    return static_cast<unsigned>(((self.next_random() >> 32) * slots) >> 32);
   }
 };
 

@@ -288,7 +288,9 @@ class basic_scheduler final : public sched::detail::scheduler_core {
   job* find_help(worker& w) noexcept override { return find_work(w); }
 
   void inject(job* j) override {
-    inject_[to_index(j->prio)].push(j);
+    const priority p = j->prio;  // once pushed, j may be taken, run and freed
+    inject_[to_index(p)].push(j);
+    note_urgent(p);
     notify_external();
   }
 
@@ -348,8 +350,7 @@ class basic_scheduler final : public sched::detail::scheduler_core {
     if (n <= 1) return nullptr;
     const unsigned start = victim::first_victim(w, n);
     bool saw_work = false;
-    for (unsigned k = 0; k < n; ++k) {
-      const unsigned v = (start + k) % n;
+    for (unsigned k = 0, v = start; k < n; ++k, v = v + 1 == n ? 0 : v + 1) {
       if (v == w.index) continue;
       auto& dq = slots_[v]->deques[level];
       if (dq.looks_empty()) continue;
@@ -370,7 +371,19 @@ class basic_scheduler final : public sched::detail::scheduler_core {
 
   // Highest priority first, everywhere: own deque, outside submissions, then other workers.
   job* find_work(worker& w) noexcept {
-    for (std::size_t level = 0; level < priority_count; ++level) {
+    if (urgent_.load(std::memory_order_relaxed)) {
+      if (job* j = find_between(w, 0, urgent_levels)) return j;
+      clear_urgent();
+      if (job* j = find_between(w, 0, urgent_levels)) {
+        urgent_.store(true, std::memory_order_relaxed);
+        return j;
+      }
+    }
+    return find_between(w, urgent_levels, priority_count);
+  }
+
+  job* find_between(worker& w, std::size_t first, std::size_t last) noexcept {
+    for (std::size_t level = first; level < last; ++level) {
       auto& own = w.deques[level];
       if (!own.looks_empty()) {
         if (job* j = own.take()) return j;

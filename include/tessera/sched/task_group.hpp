@@ -116,8 +116,12 @@ class task_group {
       state_.fetch_sub(inner << 32, std::memory_order_acq_rel);
       return canceled ? task_group_status::canceled : task_group_status::complete;
     }
-    state_.fetch_and(~parked_bit, std::memory_order_relaxed);
-    cancelled_.store(false, std::memory_order_relaxed);
+    // Reset for reuse, without writing when there is nothing to reset (a locked RMW per
+    // wait() shows up in fine-grained recursion such as nqueens).
+    if ((state_.load(std::memory_order_relaxed) & parked_bit) != 0) {
+      state_.fetch_and(~parked_bit, std::memory_order_relaxed);
+    }
+    if (canceled) cancelled_.store(false, std::memory_order_relaxed);
     if (has_error_.load(std::memory_order_acquire)) {
       std::exception_ptr e = std::exchange(error_, nullptr);
       has_error_.store(false, std::memory_order_release);

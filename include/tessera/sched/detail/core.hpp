@@ -20,7 +20,7 @@
 #include "tessera/sched/detail/job.hpp"
 
 #if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
+#include <x86intrin.h>
 #endif
 
 namespace tessera::sched::detail {
@@ -30,6 +30,18 @@ inline void cpu_relax() noexcept {
   _mm_pause();
 #elif defined(__aarch64__)
   asm volatile("yield" ::: "memory");
+#endif
+}
+
+// A cheap, monotonic-enough tick for "has this run long enough?" heuristics (heartbeat
+// splitting): the TSC where there is one, steady_clock nanoseconds elsewhere. Never converted
+// to time: thresholds in ticks are rough by design (a 2-3 GHz TSC makes 4096 ticks ~1.5-2 us).
+inline std::uint64_t tick_now() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  return __rdtsc();
+#else
+  return static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch() /
+                                    std::chrono::nanoseconds{1});
 #endif
 }
 
@@ -99,8 +111,27 @@ class scheduler_core {
   // Local push: the fork-join hot path. No fence; if a sleeping worker misses this the owner
   // still runs the job itself, so a missed wake-up costs parallelism for a moment, never work.
   void push_local(worker& w, job* j) {
-    w.deques[to_index(j->prio)].push(j);
+    const priority p = j->prio;  // once pushed, j may be stolen, run and freed
+    w.deques[to_index(p)].push(j);
+    note_urgent(p);
     if (should_wake()) wake_one();
+  }
+
+  // Levels above normal (critical, high) come first in every look for work, on every worker;
+  // a flag says whether any such job may be queued, so that normal fork-join does not scan
+  // them each time. A pusher sets it after the push, a scanner that found them empty clears it
+  // and looks once more; the two seq_cst fences (here and in clear_urgent()) make sure that
+  // either the pusher sees the flag cleared and sets it, or the second look sees the job.
+  static constexpr std::size_t urgent_levels = to_index(priority::normal);
+  void note_urgent(priority p) noexcept {
+    if (to_index(p) < urgent_levels) {
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+      if (!urgent_.load(std::memory_order_relaxed)) urgent_.store(true, std::memory_order_relaxed);
+    }
+  }
+  void clear_urgent() noexcept {
+    urgent_.store(false, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
   }
 
   static void run_job(worker& w, job* j, scheduler_core* core) noexcept {
@@ -190,6 +221,7 @@ class scheduler_core {
     if (sleepers_.load(std::memory_order_relaxed) != 0) wake_one();
   }
 
+  alignas(false_sharing_range) std::atomic<bool> urgent_{false};
   alignas(false_sharing_range) std::atomic<std::uint32_t> sleepers_{0};
   std::atomic<std::uint32_t> spinners_{0};
   std::atomic<std::uint32_t> waking_{0};
@@ -247,7 +279,10 @@ void fork2(worker& w, A& a, B& b) {
     a();
     return;
   }
-  if (top != nullptr) dq.push(top);  // `a` was stolen; keep the older job queued
+  if (top != nullptr) {  // `a` was stolen; keep the older job queued
+    dq.push(top);
+    core->note_urgent(frame.prio);  // the deque's level (top may already be stolen and freed)
+  }
   core->help_until(
       w, [&] { return frame.state.load(std::memory_order_acquire) == 2; },
       [&] {
