@@ -90,7 +90,7 @@ int usage(const char* why) {
   std::fprintf(stderr,
                "cachesim: %s\nusage: cachesim --trace FILE --format {oracle_general,txt,csv} "
                "--policy NAME|default|all --capacity N[,N...] [--json]\n"
-               "policies: lru fifo clock sieve s3fifo w_tinylfu arc (default: %.*s)\n",
+               "policies: lru fifo clock sieve s3fifo s3fifo_sieve w_tinylfu arc (default: %.*s)\n",
                why, static_cast<int>(caching::default_eviction::name.size()),
                caching::default_eviction::name.data());
   return 2;

@@ -12,7 +12,7 @@ namespace caching = tessera::caching;
 
 TEST_CASE("the face header gives a one-line default cache with the measured default policy") {
   tessera::cache<std::string, int> c{{.capacity = 100}};
-  STATIC_REQUIRE(std::is_same_v<decltype(c)::eviction, caching::s3fifo>);
+  STATIC_REQUIRE(std::is_same_v<decltype(c)::eviction, caching::s3fifo_sieve>);
   STATIC_REQUIRE(std::is_same_v<decltype(c)::weigher, caching::unit_weight>);
   c.put("a", 1);
   CHECK(c.get("a") == std::optional<int>(1));

@@ -275,7 +275,7 @@ TEST_CASE("memoize caches a function of several arguments") {
 
 TEMPLATE_TEST_CASE("concurrent gets, puts, loads and invalidations keep the cache consistent",
                    "[policy]", caching::lru, caching::fifo, caching::clock, caching::sieve,
-                   caching::s3fifo, caching::w_tinylfu, caching::arc) {
+                   caching::s3fifo, caching::s3fifo_sieve, caching::w_tinylfu, caching::arc) {
   constexpr int ops = TESSERA_TEST_SANITIZED ? 4'000 : 40'000;
   std::atomic<bool> bad{false};
   // Every value ever stored for k is k * 3, so a listener or a reader that sees anything else

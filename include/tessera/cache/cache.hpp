@@ -1,7 +1,7 @@
 // tessera/cache: concurrent caches with pluggable eviction (lru, fifo, clock, sieve, s3fifo,
-// w_tinylfu, arc), single-flight loading, expiry, tags, budget accounting, tiers (memory,
-// compressed, disk) and memoize. Include this face header; start with concurrent_cache.hpp.
-// The compressed and disk tiers need the compiled library (tessera::tessera).
+// s3fifo_sieve (default), w_tinylfu, arc), single-flight loading, expiry, tags, budget accounting,
+// tiers (memory, compressed, disk) and memoize. Include this face header; start with
+// concurrent_cache.hpp. The compressed and disk tiers need the compiled library (tessera::tessera).
 #pragma once
 
 #include "tessera/cache/codec.hpp"

@@ -8,11 +8,11 @@
 //   auto b = c.get_or_load(key, [&] { return fetch(key); });   // one fetch per key at a time
 //
 // Concurrency: keys are spread over shards, each with a reader/writer lock; there is no global
-// lock. A hit takes one shard's shared lock and moves no list node: clock/sieve/s3fifo set a
-// counter with a relaxed atomic; lru, w_tinylfu and arc append the entry to the shard's read
-// buffer, replayed in order under the exclusive lock before the next write (Caffeine's read
-// buffer). Listeners, loaders, budget calls and destructors of removed values run with no lock
-// held.
+// lock. A hit takes one shard's shared lock and moves no list node: clock, sieve, s3fifo and
+// s3fifo_sieve (the default) set a counter with a relaxed atomic; lru, w_tinylfu and arc append
+// the entry to the shard's read buffer, replayed in order under the exclusive lock before the
+// next write (Caffeine's read buffer). Listeners, loaders, budget calls and destructors of removed
+// values run with no lock held.
 #pragma once
 
 #include <algorithm>
@@ -50,9 +50,9 @@
 namespace tessera {
 
 namespace caching {
-// The policy with the lowest mean miss ratio across the shared traces (measured with cachesim;
-// the table is in benchmarks/cache/README.md).
-using default_eviction = s3fifo;
+// The policy at or below every other policy's miss ratio on each shared trace and capacity
+// measured with cachesim (the table is in benchmarks/cache/README.md).
+using default_eviction = s3fifo_sieve;
 }  // namespace caching
 
 template <class K, class V, class... Policies>
