@@ -1,5 +1,8 @@
 #include "tessera/budget/basic_budget.hpp"
 
+#include "held_bytes.hpp"
+
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -10,6 +13,7 @@
 #include <vector>
 
 using namespace std::chrono_literals;
+using budget_test::held_bytes;
 
 namespace {
 
@@ -25,36 +29,6 @@ struct recording_sink final : tessera::profile::metric_sink {
     key += '}';
     values[key] = value;
   }
-};
-
-// A stand-in for a cache: holds charged bytes and gives them back when asked.
-template <class Account>
-struct held_bytes {
-  explicit held_bytes(Account* a) : account(a) {}
-  Account* account;
-  std::mutex mutex;
-  std::size_t held = 0;
-
-  bool add(std::size_t n) {
-    if (!account->try_charge(n)) return false;
-    std::lock_guard lock(mutex);
-    held += n;
-    return true;
-  }
-  std::size_t reclaim(std::size_t wanted) {
-    std::size_t freed = 0;
-    {
-      std::lock_guard lock(mutex);
-      freed = std::min(wanted, held);
-      held -= freed;
-    }
-    account->release(freed);
-    return freed;
-  }
-  void attach() {
-    account->set_reclaimer([this](std::size_t wanted) { return reclaim(wanted); });
-  }
-  void clear() { reclaim(held); }
 };
 
 }  // namespace
@@ -96,20 +70,41 @@ TEMPLATE_TEST_CASE("the budget's limit bounds the sum over its accounts", "", te
   CHECK(b.peak() <= 1000);
 }
 
-TEMPLATE_TEST_CASE("a reservation is set aside for its owner and never charged by others", "",
-                   tessera::budget, shared_budget) {
-  TestType b{{.limit = 1000}};
-  auto& owner = b.create_account({.name = "owner", .reserved = 300});
-  auto& other = b.create_account({.name = "other"});
-  CHECK(b.used() == 300);
-  CHECK_FALSE(other.try_charge(701));
-  CHECK(other.try_charge(700));
-  CHECK(owner.try_charge(300));  // within its reservation: always there
-  CHECK_FALSE(owner.try_charge(1));
-  owner.release(300);
-  other.release(700);
-  TestType::return_thread_credit();
-  CHECK(b.used() == 300);
+TEMPLATE_TEST_CASE(
+    "a charge above the soft mark asks the account to shrink to it, off the "
+    "charging thread and without anyone else's demand",
+    "", tessera::budget, shared_budget) {
+  TestType b{{.limit = 10'000}};
+  auto& a = b.create_account({.name = "a", .high = 300});
+  held_bytes<typename TestType::account> cache(&a);
+  std::mutex m;
+  std::vector<std::size_t> asked;
+  std::thread::id asked_on;
+  a.set_reclaimer([&](std::size_t wanted) {
+    {
+      std::lock_guard lock(m);
+      asked.push_back(wanted);
+      asked_on = std::this_thread::get_id();
+    }
+    return cache.reclaim(wanted);
+  });
+  REQUIRE(cache.add(250));  // below the mark: not asked
+  REQUIRE(cache.add(250));  // 500: 200 above it
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (a.committed() > 300 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(1ms);
+  }
+  CHECK(a.committed() <= 300);
+  {
+    std::lock_guard lock(m);
+    REQUIRE_FALSE(asked.empty());
+    CHECK(asked.front() == 200);
+    CHECK(asked_on != std::this_thread::get_id());
+  }
+  CHECK(a.reclaimed() >= 200);
+  CHECK(cache.held == 300);
+  a.set_reclaimer({});
+  cache.clear();
 }
 
 TEMPLATE_TEST_CASE("creating an account whose reservation does not fit throws naming it", "",
@@ -235,6 +230,11 @@ TEMPLATE_TEST_CASE("reclaim asks accounts above their soft mark, then spares the
       {.name = "big", .priority = tessera::priority::low, .reserved = 100, .high = 300});
   auto& small = b.create_account({.name = "small", .priority = tessera::priority::low});
   held_bytes<typename TestType::account> big_cache(&big), small_cache(&small);
+  // Filled before the reclaimers are set, so that crossing big's mark does not already ask it to
+  // shrink on the budget's thread: this test is about the order of reclaim.
+  REQUIRE(big_cache.add(500));    // 100 of it within the reservation
+  REQUIRE(small_cache.add(400));  // budget: 500 + 400 = 900 of 1000
+  TestType::return_thread_credit();
   std::vector<std::pair<std::string, std::size_t>> asked;
   big.set_reclaimer([&](std::size_t w) {
     asked.emplace_back("big", w);
@@ -244,9 +244,6 @@ TEMPLATE_TEST_CASE("reclaim asks accounts above their soft mark, then spares the
     asked.emplace_back("small", w);
     return small_cache.reclaim(w);
   });
-  REQUIRE(big_cache.add(500));    // 100 of it within the reservation
-  REQUIRE(small_cache.add(400));  // budget: 500 + 400 = 900 of 1000
-  TestType::return_thread_credit();
   CHECK(high.try_charge(600));  // short by 500: big to its mark (200), small (300)
   REQUIRE(asked.size() == 2);
   CHECK(asked[0] == std::pair<std::string, std::size_t>{"big", 200});
@@ -461,5 +458,60 @@ TEMPLATE_TEST_CASE(
   CHECK(calls == 9);
   TestType::return_thread_credit();
   CHECK(a.committed() == 0);
+  CHECK(b.used() == 0);
+}
+
+TEMPLATE_TEST_CASE("a removed account gives its reservation back to its budget", "",
+                   tessera::budget, shared_budget) {
+  TestType b{{.name = "mem", .limit = 1000}};
+  auto& keep = b.create_account({.name = "keep"});
+  auto& gone = b.create_account({.name = "gone", .reserved = 600});
+  REQUIRE(gone.try_charge(400));
+  CHECK_FALSE(keep.try_charge(401));  // the reservation is set aside
+  try {
+    b.remove_account(gone);
+    FAIL("no exception");
+  } catch (const tessera::error& e) {
+    CHECK_THAT(e.what(), Catch::Contains("gone") && Catch::Contains("400"));
+  }
+  CHECK(b.accounts().size() == 2);  // still there after a refused removal
+  gone.release(400);
+  b.remove_account(gone);
+  CHECK(b.accounts().size() == 1);
+  CHECK(b.claimed() == 0);
+  CHECK(keep.try_charge(1000));  // the whole budget is free again
+  keep.release(1000);
+  TestType::return_thread_credit();
+  CHECK(b.used() == 0);
+}
+
+TEMPLATE_TEST_CASE("a thread charging more accounts than it has credit slots loses no credit", "",
+                   tessera::budget, shared_budget) {
+  TestType b{{.limit = 1 << 20, .thread_credit = 4096}};
+  std::vector<typename TestType::account*> accounts;
+  for (int i = 0; i < 12; ++i) {
+    accounts.push_back(&b.create_account({.name = "a" + std::to_string(i)}));
+  }
+  std::vector<std::size_t> expected(accounts.size(), 0);
+  // Alternating pairs stay on the fast path; strides through all twelve evict and promote slots.
+  for (int round = 0; round < 200; ++round) {
+    const std::size_t i = static_cast<std::size_t>(round) % accounts.size();
+    const std::size_t j = static_cast<std::size_t>(round * 5 + 1) % accounts.size();
+    const std::size_t k = (i + 1) % accounts.size();
+    for (std::size_t a : {i, j, i, j, k}) {
+      REQUIRE(accounts[a]->try_charge(10 + a));
+      expected[a] += 10 + a;
+    }
+    accounts[j]->release(10 + j);
+    expected[j] -= 10 + j;
+  }
+  for (std::size_t a = 0; a < accounts.size(); ++a) {
+    INFO(accounts[a]->name());
+    CHECK(accounts[a]->charged() == expected[a]);
+    CHECK(accounts[a]->committed() >= expected[a]);
+    accounts[a]->release(expected[a]);
+  }
+  TestType::return_thread_credit();
+  for (auto* a : accounts) CHECK(a->committed() == 0);
   CHECK(b.used() == 0);
 }

@@ -11,8 +11,31 @@
 //   if (buffers.try_charge(n)) { ...; buffers.release(n); }
 //
 // Not for per-object ownership tracking: an account counts bytes, it does not know who holds them.
+//
+// Reservations and borrowing (cgroup v2's memory.min). An account's `reserved` bytes are set
+// aside when it is created, but while the owner does not use them the budget lends them out:
+//  - Only accounts with a reclaimer borrow. They may charge into reservations their owners do
+//    not use (within their own `limit`, and with the budget's total never above its limit).
+//    Accounts without a reclaimer get truly free room only (limit minus charges minus unused
+//    reservations), because nobody could ask them to give borrowed bytes back.
+//  - The owner takes its reservation back on demand: a charge within its reservation that finds
+//    the budget full asks borrowers (accounts above their own reservation, whatever their
+//    priority: lowest priority, then largest overage, first) to give back what it needs, and
+//    nobody borrows while that runs. The rest of a charge above the reservation competes like
+//    any other, by reclaiming from less important accounts only.
+//  - "Guaranteed" thus means: a charge within the reservation succeeds whenever borrowers'
+//    reclaimers give back what they are asked for. try_charge asks once (a few rounds while they
+//    make progress); charge(n, deadline) keeps asking until the deadline, meanwhile every thread
+//    hands back its credit on its next call. A borrower whose reclaimer gives back less (or that
+//    removes its reclaimer while it holds borrowed bytes) delays the owner until it releases.
+//  - Nothing is ever reclaimed from an account below its own reservation, and credit chunks of
+//    the fast path are never borrowed: only exact charges borrow.
+// Soft mark: a charge that takes an account above `high` (credit chunks never do) asks the
+// account's reclaimer for (committed - high) on a thread of the budget's own, started on first
+// use, never on the charging thread; charges while it stays above ask again once that is done.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -100,19 +123,11 @@ class basic_account : public detail::account_state {
   using detail::account_state::account_state;
 
   // Charges `bytes` if this account and the budget stay within their hard limits, reclaiming
-  // from less important accounts when needed. Never waits; false when it cannot be met.
+  // when needed (see "Reservations and borrowing" above). Never waits; false when it cannot be
+  // met. The fast path looks at this thread's two hot credit slots: no shared atomic written.
   bool try_charge(std::size_t bytes) noexcept {
-    if constexpr (ThreadCredit) {
-      auto* s = detail::find_credit_slot(this);
-      if (s != nullptr &&
-          s->generation == budget_->flush_generation_.load(std::memory_order_relaxed)) {
-        const std::size_t have = s->credit.load(std::memory_order_relaxed);
-        if (have >= bytes) {
-          s->credit.store(have - bytes, std::memory_order_relaxed);
-          return true;
-        }
-      }
-    }
+    if (try_charge_from_credit(bytes)) [[likely]]
+      return true;
     return charge_slow(bytes, ThreadCredit, false);
   }
 
@@ -135,24 +150,48 @@ class basic_account : public detail::account_state {
   }
 
   void release(std::size_t bytes) noexcept {
-    if constexpr (ThreadCredit) {
-      auto* s = detail::find_credit_slot(this);
-      if (s != nullptr &&
-          s->generation == budget_->flush_generation_.load(std::memory_order_relaxed)) {
-        const std::size_t have = s->credit.load(std::memory_order_relaxed) + bytes;
-        if (have <= s->cap) {
-          s->credit.store(have, std::memory_order_relaxed);
-          return;
-        }
-      }
-    }
+    if (try_release_to_credit(bytes)) [[likely]]
+      return;
     release_slow(bytes, ThreadCredit);
   }
 
+  // The fast paths alone, for wrappers with slow paths of their own (budgeted_resource): true
+  // when this thread's credit covered the charge or took the release; false when the caller
+  // must call try_charge or release instead (always, with the shared_counters policy).
+  [[nodiscard]] bool try_charge_from_credit(std::size_t bytes) noexcept {
+    if constexpr (ThreadCredit) {
+      auto* s = detail::hot_slot_of(this);
+      if (s != nullptr && s->generation == flush_generation_.load(std::memory_order_relaxed)) {
+        const std::size_t have = s->credit.load(std::memory_order_relaxed);
+        if (have >= bytes) [[likely]] {
+          s->credit.store(have - bytes, std::memory_order_relaxed);
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+  [[nodiscard]] bool try_release_to_credit(std::size_t bytes) noexcept {
+    if constexpr (ThreadCredit) {
+      auto* s = detail::hot_slot_of(this);
+      if (s != nullptr && s->generation == flush_generation_.load(std::memory_order_relaxed)) {
+        const std::size_t have = s->credit.load(std::memory_order_relaxed) + bytes;
+        if (have <= s->cap) [[likely]] {
+          s->credit.store(have, std::memory_order_relaxed);
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
   // Called (from any thread, without tessera's locks held) with the bytes wanted back when a
-  // strictly more important account needs room; returns the bytes it released. Pass {} to
-  // remove. Because only less important accounts are asked, consumers of different priorities
-  // that charge while holding their own locks cannot deadlock through their reclaimers.
+  // strictly more important account needs room, when an owner takes back a reservation this
+  // account may have borrowed (whatever the priorities), or, on the budget's own thread, when a
+  // charge took this account above its `high` mark; returns the bytes it released. Pass {} to
+  // remove. Setting a reclaimer lets the account borrow unused reservations. A consumer should
+  // not hold a lock its reclaimer takes while it charges (tessera::cache never does): reclaim for
+  // a less important account cannot deadlock that way, but a take-back may ask any borrower.
   // A failed try_charge asks every thread to hand back its credit on its next operation, so
   // a budget that is often full behaves like one with shared counters only.
   void set_reclaimer(reclaimer fn) { detail::account_state::set_reclaimer(std::move(fn)); }
@@ -236,6 +275,8 @@ class basic_budget {
   }
   basic_budget(const basic_budget&) = delete;
   basic_budget& operator=(const basic_budget&) = delete;
+  // Accounts are owned by their budget: it outlives everything that charges them.
+  ~basic_budget() { state_->stop_shrinker(); }
 
   // Creates an account; its reservation is set aside in the budget at once. Throws
   // tessera::error when the options are inconsistent or the reservation does not fit.
@@ -246,7 +287,8 @@ class basic_budget {
     if (o.reserved != 0 && !state_->reserve(o.reserved)) {
       throw error(input, "reservation of " + std::to_string(o.reserved) +
                              " bytes does not fit in the budget's free " +
-                             std::to_string(state_->limit_ - state_->used_.load()) + " bytes");
+                             std::to_string(state_->limit_ - std::min(state_->limit_, claimed())) +
+                             " bytes");
     }
     auto a = std::make_shared<account>(state_, o);
     std::lock_guard lock(mutex_);
@@ -255,10 +297,43 @@ class basic_budget {
     return *a;
   }
 
+  // Removes an account before the budget goes: detaches its reclaimer (waiting for calls in
+  // flight), hands back the calling thread's credit in it and gives its reservation back to the
+  // budget; references to it dangle afterwards. Precondition: no other thread charges or
+  // releases it meanwhile or later. Throws tessera::error, leaving the account in place (its
+  // reclaimer detached), when bytes are still committed to it, by a charge not released or as
+  // credit another thread holds (that thread hands it back on its next call or when it ends).
+  void remove_account(account& a) {
+    a.set_reclaimer({});
+    detail::account_state::return_thread_credit(state_.get());
+    if (const std::size_t c = a.committed(); c != 0) {
+      throw error("budget '" + state_->name_ + "' account '" + a.name() + "'",
+                  "cannot be removed: " + std::to_string(c) + " bytes are still committed to it");
+    }
+    std::shared_ptr<account> keep;
+    {
+      std::lock_guard lock(mutex_);
+      const auto it = std::find_if(accounts_.begin(), accounts_.end(),
+                                   [&](const auto& p) { return p.get() == &a; });
+      TESSERA_ASSERT(it != accounts_.end(), "remove_account: the account is not this budget's");
+      keep = std::move(*it);
+      accounts_.erase(it);
+    }
+    state_->remove_account(&a);
+    state_->unreserve(a.reserved());
+  }
+
   [[nodiscard]] const std::string& name() const noexcept { return state_->name_; }
   [[nodiscard]] std::size_t limit() const noexcept { return state_->limit_; }
-  // Everything counted against the limit: charges, credit threads hold, reservations.
-  [[nodiscard]] std::size_t used() const noexcept { return state_->used_.load(); }
+  // What the hard limit bounds: charges to every account, credit threads hold included. Never
+  // above limit().
+  [[nodiscard]] std::size_t used() const noexcept { return state_->charged_.load(); }
+  // used() plus reservations their owners do not use: what accounts without a reclaimer see as
+  // taken, and what pressure levels follow. Above limit() by lent().
+  [[nodiscard]] std::size_t claimed() const noexcept { return state_->claimed_.load(); }
+  // Unused reservations currently borrowed by accounts with a reclaimer.
+  [[nodiscard]] std::size_t lent() const noexcept { return state_->lent(); }
+  // Highest used().
   [[nodiscard]] std::size_t peak() const noexcept { return state_->peak_.load(); }
   [[nodiscard]] pressure_level pressure() const noexcept { return state_->level(); }
   [[nodiscard]] std::uint64_t pressure_events(pressure_level l) const noexcept {
@@ -311,7 +386,7 @@ class basic_budget {
       s.gauge("tessera_budget_waiting", "charges waiting on the account",
               static_cast<double>(a->waiting()), {l[0], l[1]});
     }
-    s.gauge("tessera_budget_used_bytes", "bytes counted against the budget's limit",
+    s.gauge("tessera_budget_used_bytes", "bytes charged to the budget's accounts",
             static_cast<double>(used()), {{"budget", b}});
     s.gauge("tessera_budget_limit_bytes", "the budget's hard limit", static_cast<double>(limit()),
             {{"budget", b}});

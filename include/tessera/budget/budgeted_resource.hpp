@@ -45,6 +45,21 @@ class budgeted_resource final : public std::pmr::memory_resource {
     }
   }
   void do_deallocate(void* p, std::size_t bytes, std::size_t alignment) override {
+    if constexpr (requires(Account & a, std::size_t n) { a.try_release_to_credit(n); }) {
+      // Into this thread's credit first: the account's total does not change, so no one can
+      // charge these bytes before they are freed; the upstream's call then ends the function (a
+      // tail call, so the fast path saves no registers).
+      if (account_->try_release_to_credit(bytes)) [[likely]] {
+        upstream_->deallocate(p, bytes, alignment);
+        return;
+      }
+      deallocate_slow(p, bytes, alignment);
+    } else {
+      upstream_->deallocate(p, bytes, alignment);
+      account_->release(bytes);
+    }
+  }
+  [[gnu::noinline]] void deallocate_slow(void* p, std::size_t bytes, std::size_t alignment) {
     upstream_->deallocate(p, bytes, alignment);
     account_->release(bytes);
   }

@@ -31,7 +31,8 @@ inline constexpr std::size_t unlimited = std::numeric_limits<std::size_t>::max()
 
 struct budget_options {
   std::string name = "budget";
-  // Hard limit on everything charged to every account plus every account's reservation.
+  // Hard limit on everything charged to every account. Reservations must fit in it together
+  // with what accounts without a reclaimer charge (see basic_budget.hpp on borrowing).
   std::size_t limit = unlimited;
   // Pressure rises to a level when usage reaches its fraction of `limit` and falls back only when
   // usage drops `hysteresis` (a fraction of `limit`) below that mark, so features do not flap.
@@ -49,10 +50,12 @@ struct account_options {
   // Who gives way first: a charge that cannot be met reclaims from accounts less important
   // than its own.
   tessera::priority priority = tessera::priority::normal;
-  // Guaranteed to this account: set aside in the budget when the account is created, never
-  // charged by others and never reclaimed.
+  // Guaranteed to this account (cgroup v2's memory.min): set aside when the account is created
+  // and never reclaimed from it. While unused it may be lent to accounts with a reclaimer, and
+  // a charge within it takes it back from them through their reclaimers (basic_budget.hpp).
   std::size_t reserved = 0;
-  // Soft mark: above it the account is the first asked to shrink by reclaim.
+  // Soft mark: a charge that takes the account above it asks the account's reclaimer (on the
+  // budget's own thread) to shrink back to it, and reclaim asks accounts above it first.
   std::size_t high = unlimited;
   // Hard limit on this account's charges.
   std::size_t limit = unlimited;

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -61,27 +62,75 @@ class budget_state {
         critical_on_(mark(o.critical_at)),
         critical_off_(mark(o.critical_at - o.hysteresis)) {}
 
-  // Takes `n` bytes if the total stays within the limit.
-  bool take(std::size_t n) noexcept {
-    std::size_t old = used_.load(std::memory_order_relaxed);
+  // Takes `n` bytes of the hard-limited total (everything charged to every account, credit
+  // threads hold included). Never lets it pass the limit.
+  bool take_charged(std::size_t n) noexcept {
+    std::size_t old = charged_.load(std::memory_order_relaxed);
     do {
       if (n > limit_ || old > limit_ - n) return false;
-    } while (!used_.compare_exchange_weak(old, old + n, std::memory_order_seq_cst,
-                                          std::memory_order_relaxed));
+    } while (!charged_.compare_exchange_weak(old, old + n, std::memory_order_seq_cst,
+                                             std::memory_order_relaxed));
     update_max(peak_, old + n);
+    return true;
+  }
+
+  // Takes `n` bytes of claimed room (charges plus reservations their owners do not use). Only a
+  // borrower may take it past the limit, into reservations lent to it; everyone else gets truly
+  // free room only. The caller holds `n` of take_charged, which is what the hard limit bounds.
+  bool take_claimed(std::size_t n, bool borrow) noexcept {
+    if (n == 0) return true;
+    if (borrow) {
+      claimed_.fetch_add(n, std::memory_order_seq_cst);
+    } else {
+      std::size_t old = claimed_.load(std::memory_order_relaxed);
+      do {
+        if (n > limit_ || old > limit_ - n) return false;
+      } while (!claimed_.compare_exchange_weak(old, old + n, std::memory_order_seq_cst,
+                                               std::memory_order_relaxed));
+    }
     update_pressure();
     return true;
   }
 
-  void give(std::size_t n) noexcept {
-    [[maybe_unused]] const std::size_t old = used_.fetch_sub(n, std::memory_order_seq_cst);
-    TESSERA_ASSERT(old >= n, "a budget was given back more than it holds");
-    update_pressure();
+  void give(std::size_t charged, std::size_t claimed) noexcept {
+    if (charged != 0) {
+      [[maybe_unused]] const std::size_t old =
+          charged_.fetch_sub(charged, std::memory_order_seq_cst);
+      TESSERA_ASSERT(old >= charged, "a budget was given back more than was charged to it");
+    }
+    if (claimed != 0) {
+      [[maybe_unused]] const std::size_t old =
+          claimed_.fetch_sub(claimed, std::memory_order_seq_cst);
+      TESSERA_ASSERT(old >= claimed, "a budget was given back more than it holds");
+      update_pressure();
+    }
     if (waiters_.load(std::memory_order_seq_cst) > 0) wake_waiters();
   }
 
-  // Asks every thread to return its credit on its next charge or release.
-  void request_flush() noexcept { flush_generation_.fetch_add(1, std::memory_order_relaxed); }
+  // Reservations lent out: claimed room beyond the limit, held by borrowers.
+  [[nodiscard]] std::size_t lent() const noexcept {
+    const std::size_t c = claimed_.load(std::memory_order_relaxed);
+    return c > limit_ ? c - limit_ : 0;
+  }
+
+  // While an owner takes its reservation back, nobody else may borrow what borrowers give back.
+  [[nodiscard]] bool taking_back() const noexcept {
+    return taking_back_.load(std::memory_order_seq_cst) != 0;
+  }
+  struct take_back_scope {
+    explicit take_back_scope(budget_state& b) noexcept : budget(b) {
+      budget.taking_back_.fetch_add(1, std::memory_order_seq_cst);
+      budget.request_flush();  // borrowers' threads hand back their credit on their next call
+    }
+    take_back_scope(const take_back_scope&) = delete;
+    take_back_scope& operator=(const take_back_scope&) = delete;
+    ~take_back_scope() { budget.taking_back_.fetch_sub(1, std::memory_order_seq_cst); }
+    budget_state& budget;
+  };
+
+  // Asks every thread to return its credit in this budget's accounts on its next charge or
+  // release of them. Defined after account_state.
+  void request_flush() noexcept;
 
   // True when a waiter at least as important as `p` waits: others must not take what it waits for.
   [[nodiscard]] bool blocked_for(priority p) const noexcept {
@@ -160,6 +209,13 @@ class budget_state {
     std::lock_guard lock(accounts_mutex_);
     accounts_.push_back(std::move(a));
   }
+  void remove_account(const account_state* a) noexcept {
+    std::lock_guard lock(accounts_mutex_);
+    std::erase_if(accounts_, [a](const auto& w) {
+      const auto p = w.lock();
+      return !p || p.get() == a;
+    });
+  }
   [[nodiscard]] std::vector<std::shared_ptr<account_state>> accounts() const {
     std::vector<std::shared_ptr<account_state>> out;
     std::lock_guard lock(accounts_mutex_);
@@ -169,23 +225,49 @@ class budget_state {
     return out;
   }
 
-  // Sets aside a new account's reservation.
-  bool reserve(std::size_t n) noexcept { return take(n); }
+  // Sets aside a new account's reservation: it must fit in truly free room.
+  bool reserve(std::size_t n) noexcept { return take_claimed(n, false); }
+  // Gives a removed account's reservation back.
+  void unreserve(std::size_t n) noexcept { give(0, n); }
 
-  // Frees room for `requester` to charge `n` by asking less important accounts to shrink;
-  // defined after account_state.
-  void reclaim_for(const account_state& requester, std::size_t n) noexcept;
+  // Frees room for `requester` to charge `n` (borrowing if `borrow`) by asking borrowers to give
+  // back what the requester's reservation needs, then less important accounts to shrink;
+  // returns the bytes given back. Defined after account_state.
+  std::size_t reclaim_for(const account_state& requester, std::size_t n, bool borrow) noexcept;
+
+  // ---- accounts above their soft mark shrink on the budget's own thread -----------------------
+  // Queues `a` to be asked to shrink to its `high` mark; starts the thread on first use.
+  void request_shrink(std::weak_ptr<account_state> a) noexcept;
+  // Stops and joins that thread; later requests are dropped. Called by the budget's destructor.
+  void stop_shrinker() noexcept {
+    std::thread t;
+    {
+      std::lock_guard lock(shrink_mutex_);
+      shrink_stop_ = true;
+      t = std::move(shrinker_);
+    }
+    shrink_cv_.notify_all();
+    if (!t.joinable()) return;
+    if (t.get_id() == std::this_thread::get_id()) {
+      t.detach();  // destroyed from inside a reclaimer the thread runs: it ends on its own
+    } else {
+      t.join();
+    }
+  }
 
   const std::string name_;
   const std::size_t limit_;
   const std::size_t chunk_;
 
-  // Read on every fast-path charge and release: on a line of its own, written rarely.
-  alignas(false_sharing_range) std::atomic<std::uint64_t> flush_generation_{1};
-  std::atomic<int> top_waiter_{static_cast<int>(priority_count)};
+  alignas(false_sharing_range) std::atomic<int> top_waiter_{static_cast<int>(priority_count)};
 
-  alignas(false_sharing_range) std::atomic<std::size_t> used_{0};
+  // What the hard limit bounds: the sum over accounts of their charges (credit included).
+  alignas(false_sharing_range) std::atomic<std::size_t> charged_{0};
   std::atomic<std::size_t> peak_{0};
+  // charged_ plus reservations their owners do not use; above the limit by what is lent out.
+  // Pressure levels follow it, so a reservation counts as taken for pressure.
+  std::atomic<std::size_t> claimed_{0};
+  std::atomic<std::uint32_t> taking_back_{0};
 
  private:
   [[nodiscard]] std::size_t mark(double fraction) const noexcept {
@@ -208,11 +290,11 @@ class budget_state {
 
   void update_pressure() noexcept {
     const auto now = level();
-    if (target_level(now, used_.load(std::memory_order_relaxed)) == now) return;
+    if (target_level(now, claimed_.load(std::memory_order_relaxed)) == now) return;
     {
       std::lock_guard lock(level_mutex_);
       const auto current = level();
-      const auto target = target_level(current, used_.load(std::memory_order_relaxed));
+      const auto target = target_level(current, claimed_.load(std::memory_order_relaxed));
       if (target == current) return;
       level_.store(static_cast<std::uint8_t>(target), std::memory_order_release);
       events_[static_cast<std::size_t>(target)].fetch_add(1, std::memory_order_relaxed);
@@ -279,6 +361,13 @@ class budget_state {
 
   mutable std::mutex accounts_mutex_;
   std::vector<std::weak_ptr<account_state>> accounts_;
+
+  void shrinker_loop() noexcept;
+  std::mutex shrink_mutex_;
+  std::condition_variable shrink_cv_;
+  std::vector<std::weak_ptr<account_state>> shrink_queue_;
+  std::thread shrinker_;
+  bool shrink_stop_ = false;
 };
 
 inline op_scope::~op_scope() {

@@ -24,17 +24,46 @@ struct credit_slot {
 
 inline constexpr std::size_t credit_slot_count = 8;
 
+// The fast path looks at the first two slots only: the accounts this thread used last, so that
+// a thread alternating between two accounts stays on it. The slow path moves the slot it uses
+// to the front (account_state.hpp, hot_credit_slot).
+inline constexpr std::size_t hot_credit_slots = 2;
+
 struct thread_credit {
   credit_slot slots[credit_slot_count];
 };
 
-// Constant-initialised and trivially destructible, so access needs no TLS guard.
-constinit inline thread_local thread_credit tl_credit;
+// Constant-initialised and trivially destructible, so access needs no TLS guard; initial-exec, so
+// that even in a shared library the fast path reaches it without a call.
+#if defined(__GNUC__)
+#define TESSERA_BUDGET_TLS_MODEL [[gnu::tls_model("initial-exec")]]
+#else
+#define TESSERA_BUDGET_TLS_MODEL
+#endif
+TESSERA_BUDGET_TLS_MODEL constinit inline thread_local thread_credit tl_credit;
 
-[[nodiscard]] inline credit_slot* find_credit_slot(const account_state* a) noexcept {
-  for (auto& s : tl_credit.slots) {
-    if (s.owner.load(std::memory_order_relaxed) == a) return &s;
+[[nodiscard]] inline std::size_t find_credit_index(const account_state* a) noexcept {
+  std::size_t i = 0;
+  while (i < credit_slot_count && tl_credit.slots[i].owner.load(std::memory_order_relaxed) != a) {
+    ++i;
   }
+  return i;
+}
+[[nodiscard]] inline credit_slot* find_credit_slot(const account_state* a) noexcept {
+  const std::size_t i = find_credit_index(a);
+  return i < credit_slot_count ? &tl_credit.slots[i] : nullptr;
+}
+
+// This thread's slot for `a`, moved into the hot slots if it is not there; nullptr if none.
+// Defined in account_state.hpp.
+inline credit_slot* hot_credit_slot(const account_state* a) noexcept;
+
+// The slot the fast path uses for `a` on this thread, or nullptr (then the slow path runs).
+[[nodiscard]] inline credit_slot* hot_slot_of(const account_state* a) noexcept {
+  static_assert(hot_credit_slots == 2);
+  auto& tl = tl_credit;
+  if (tl.slots[0].owner.load(std::memory_order_relaxed) == a) return &tl.slots[0];
+  if (tl.slots[1].owner.load(std::memory_order_relaxed) == a) return &tl.slots[1];
   return nullptr;
 }
 
