@@ -230,6 +230,47 @@ TEST_CASE("a thread that exits returns its cached objects", "[memory][object_poo
   CHECK(pool.stats().live_objects == 0);
 }
 
+TEST_CASE("each thread that owns a pool's home cache gives it back as it exits",
+          "[memory][object_pool]") {
+  tessera::object_pool<order> pool{{.batch = 8}};
+  for (int t = 0; t < 4; ++t) {
+    std::size_t cached_in_thread = 0;
+    std::thread([&] {
+      std::vector<order*> v;
+      for (int i = 0; i < 50; ++i) v.push_back(pool.create(std::uint64_t(i), 1.0, ""));
+      for (auto* p : v) pool.destroy(p);
+      cached_in_thread = pool.stats().cached_objects;
+    }).join();
+    CHECK(cached_in_thread >= 50);
+    CHECK(pool.stats().cached_objects == 0);
+  }
+  // The thread that built the pool uses it too, after the others left.
+  auto o = pool.make(9u, 9.0, "main");
+  CHECK(o->id == 9);
+  CHECK(pool.stats().live_objects == 1);
+}
+
+TEMPLATE_TEST_CASE("a working set larger than a batch stops refilling once the cache has grown",
+                   "[memory][object_pool]", thread_caching, locked, single_threaded) {
+  tessera::basic_object_pool<order, TestType> pool{{.batch = 8}};
+  std::vector<order*> v;
+  auto round = [&] {
+    for (int i = 0; i < 200; ++i) v.push_back(pool.create(std::uint64_t(i), 1.0, ""));
+    for (auto* p : v) pool.destroy(p);
+    v.clear();
+  };
+  round();
+  round();
+  const auto before = pool.stats();
+  CHECK(before.refills > 0);
+  for (int r = 0; r < 5; ++r) round();
+  const auto after = pool.stats();
+  CHECK(after.refills == before.refills);
+  CHECK(after.drains == before.drains);
+  CHECK(after.live_objects == 0);
+  CHECK(after.cached_objects >= 200);
+}
+
 TEST_CASE("a pool destroyed while other threads hold caches leaves them harmless",
           "[memory][object_pool]") {
   std::atomic<int> phase{0};

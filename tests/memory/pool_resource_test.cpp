@@ -45,6 +45,12 @@ TEST_CASE("every size maps to the smallest class that holds it", "[memory][pool_
   CHECK(md::class_size(md::size_class(4096)) == 4096);
 }
 
+TEST_CASE("the class table agrees with size_class for every size", "[memory][pool_resource]") {
+  for (std::size_t n = 0; n <= md::max_pooled_block; ++n) {
+    REQUIRE(md::fast_size_class(n) == md::size_class(n));
+  }
+}
+
 TEMPLATE_TEST_CASE("pmr containers work on a pool_resource", "[memory][pool_resource]",
                    thread_caching, locked, single_threaded) {
   tessera::basic_pool_resource<TestType> pool{{.name = "containers"}};

@@ -67,11 +67,12 @@ template <class... Policies>
 struct pool_selection {
   using threading = select_policy_t<threading_tag, thread_caching, Policies...>;
   using source = typename select_policy_t<upstream_tag, default_upstream, Policies...>::source;
-  using core_type =
-      pool_core<threading, source,
-                select_policy_t<leak_check_tag, default_leak_check, Policies...>::enabled,
-                select_policy_t<poison_tag, default_poison, Policies...>::enabled,
-                select_policy_t<free_check_tag, default_free_check, Policies...>::enabled>;
+  // HomeClasses: as many size classes as the pool has (see pool_core).
+  template <std::uint32_t HomeClasses>
+  using core_for = pool_core<
+      threading, source, select_policy_t<leak_check_tag, default_leak_check, Policies...>::enabled,
+      select_policy_t<poison_tag, default_poison, Policies...>::enabled,
+      select_policy_t<free_check_tag, default_free_check, Policies...>::enabled, HomeClasses>;
 };
 
 }  // namespace memory::detail
@@ -82,7 +83,7 @@ class basic_object_pool {
   using selection = memory::detail::pool_selection<Policies...>;
   using threading = typename selection::threading;
   using source = typename selection::source;
-  using core_type = typename selection::core_type;
+  using core_type = typename selection::template core_for<1>;
 
  public:
   using value_type = T;

@@ -6,6 +6,8 @@
 //   std::pmr::map<int, order> orders{&pool};
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -44,6 +46,19 @@ namespace memory::detail {
 
 inline constexpr std::size_t max_pooled_block = 65536;
 
+// size_class() for requests up to 4 KiB in one table load (class sizes are multiples of 16,
+// so the class only changes at multiples of 16): no branches on the size to mispredict.
+inline constexpr std::size_t class_table_max = 4096;
+inline constexpr auto class_table = [] {
+  std::array<std::uint8_t, class_table_max / 16 + 1> t{};
+  for (std::size_t i = 0; i < t.size(); ++i) t[i] = static_cast<std::uint8_t>(size_class(i * 16));
+  return t;
+}();
+
+[[nodiscard]] constexpr std::uint32_t fast_size_class(std::size_t n) noexcept {
+  return n <= class_table_max ? class_table[(n + 15) >> 4] : size_class(n);
+}
+
 }  // namespace memory::detail
 
 template <class... Policies>
@@ -52,7 +67,8 @@ class basic_pool_resource final : public std::pmr::memory_resource {
   using selection = memory::detail::pool_selection<Policies...>;
   using threading = typename selection::threading;
   using source = typename selection::source;
-  using core_type = typename selection::core_type;
+  using core_type = typename selection::template core_for<
+      memory::detail::size_class(memory::detail::max_pooled_block) + 1>;
   static constexpr std::size_t chunk_align = 64;
 
  public:
@@ -68,17 +84,15 @@ class basic_pool_resource final : public std::pmr::memory_resource {
   // The same as through std::pmr::memory_resource, but direct: no virtual call when the
   // caller knows the type (stl_allocator<T, pool_resource>, code holding a pool_resource&).
   [[nodiscard]] void* allocate(std::size_t bytes, std::size_t align = alignof(std::max_align_t)) {
-    const std::uint32_t c = pick(bytes, align);
-    if (c == no_class) [[unlikely]]
-      return core_.allocate_large(bytes, align);
-    return core_.allocate(c);
+    if (bytes <= table_max_ && align <= 16) [[likely]]
+      return core_.allocate(memory::detail::class_table[(bytes + 15) >> 4]);
+    return allocate_other(bytes, align);
   }
   void deallocate(void* p, std::size_t bytes,
                   std::size_t align = alignof(std::max_align_t)) noexcept {
-    const std::uint32_t c = pick(bytes, align);
-    if (c == no_class) [[unlikely]]
-      return core_.deallocate_large(p, bytes, align);
-    core_.deallocate(p, c);
+    if (bytes <= table_max_ && align <= 16) [[likely]]
+      return core_.deallocate(p, memory::detail::class_table[(bytes + 15) >> 4]);
+    deallocate_other(p, bytes, align);
   }
 
   [[nodiscard]] std::size_t max_block() const noexcept { return max_block_; }
@@ -99,6 +113,18 @@ class basic_pool_resource final : public std::pmr::memory_resource {
 
  private:
   static constexpr std::uint32_t no_class = UINT32_MAX;
+
+  // Kept out of line so allocate/deallocate stay small enough to inline into callers.
+  [[gnu::noinline]] void* allocate_other(std::size_t bytes, std::size_t align) {
+    const std::uint32_t c = pick(bytes, align);
+    if (c == no_class) return core_.allocate_large(bytes, align);
+    return core_.allocate(c);
+  }
+  [[gnu::noinline]] void deallocate_other(void* p, std::size_t bytes, std::size_t align) noexcept {
+    const std::uint32_t c = pick(bytes, align);
+    if (c == no_class) return core_.deallocate_large(p, bytes, align);
+    core_.deallocate(p, c);
+  }
 
   static std::size_t clamp_max(std::size_t m) noexcept {
     if (m < 16) return 16;
@@ -124,7 +150,7 @@ class basic_pool_resource final : public std::pmr::memory_resource {
   // whose size is a multiple of the alignment.
   std::uint32_t pick(std::size_t bytes, std::size_t align) const noexcept {
     if (bytes > max_block_) return no_class;
-    std::uint32_t c = memory::detail::size_class(bytes);
+    std::uint32_t c = memory::detail::fast_size_class(bytes);
     if (align <= 16) [[likely]]
       return c;
     if (align > chunk_align) return no_class;
@@ -135,6 +161,7 @@ class basic_pool_resource final : public std::pmr::memory_resource {
   }
 
   std::size_t max_block_;
+  std::size_t table_max_ = std::min(max_block_, memory::detail::class_table_max);
   core_type core_;
   profile::publication publication_;
 };

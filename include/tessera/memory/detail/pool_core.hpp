@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -41,6 +42,7 @@ struct core_config {
   std::size_t max_bytes = 0;         // all upstream bytes; 0: unbounded
   std::uint32_t batch = 0;           // blocks per batch; 0: about batch_bytes worth
   std::uint32_t batch_bytes = 8192;
+  std::uint32_t cache_bytes = 256 * 1024;  // how far one thread's stack of a class may grow
 };
 
 [[nodiscard]] constexpr std::uint32_t default_batch(std::uint32_t size,
@@ -48,9 +50,20 @@ struct core_config {
   return std::clamp<std::uint32_t>(bytes / size, 4, 128);
 }
 
-template <class Threading, class Source, bool Leaks, bool Poison, bool Check>
+// The most blocks one thread's stack of a class may hold once grown.
+[[nodiscard]] constexpr std::uint32_t max_cached(std::uint32_t size, std::uint32_t batch,
+                                                 std::uint32_t bytes) noexcept {
+  return std::max<std::uint32_t>(2 * batch, std::min<std::uint32_t>(bytes / size, 4096));
+}
+
+// HomeClasses: how many classes the pool's own (home) caches cover; a thread-caching pool with
+// at most that many classes serves its home thread (the first to use it, until it exits) from
+// caches inside the pool object, at fixed offsets from `this` with no thread-local lookup.
+template <class Threading, class Source, bool Leaks, bool Poison, bool Check,
+          std::uint32_t HomeClasses = 1>
 class pool_core final : public cache_owner {
   static constexpr bool caching = std::is_same_v<Threading, thread_caching>;
+  static constexpr std::uint32_t home_classes = caching ? HomeClasses : 0;
   static constexpr bool op_locked = std::is_same_v<Threading, locked>;
   static constexpr bool asan_poison_on = Poison && asan_build;
   using central_mutex = std::conditional_t<caching, std::mutex, null_mutex>;
@@ -92,6 +105,7 @@ class pool_core final : public cache_owner {
       s.next_blocks = 2u * s.batch;
       s.max_chunk_blocks = std::max<std::size_t>(2u * s.batch, (std::size_t{1} << 20) / s.size);
       limits_.push_back(s.batch);
+      max_caps_.push_back(max_cached(s.size, s.batch, cfg.cache_bytes));
     }
     if constexpr (caching) {
       grant_ = acquire_slot();
@@ -99,15 +113,10 @@ class pool_core final : public cache_owner {
     } else {
       local_.reset(new class_cache[classes_]);
       std::size_t slots = 0;
-      for (std::uint32_t c = 0; c < classes_; ++c) slots += 2 * std::size_t{limits_[c]};
+      for (std::uint32_t c = 0; c < classes_; ++c) slots += class_cache::slots_for(limits_[c]);
       local_stacks_.resize(slots);
       void** next = local_stacks_.data();
-      for (std::uint32_t c = 0; c < classes_; ++c) {
-        local_[c].limit = limits_[c];
-        local_[c].cap = 2 * limits_[c];
-        local_[c].stack = next;
-        next += local_[c].cap;
-      }
+      for (std::uint32_t c = 0; c < classes_; ++c) local_[c].attach(next, limits_[c], max_caps_[c]);
     }
   }
 
@@ -137,22 +146,24 @@ class pool_core final : public cache_owner {
   // upstream fails.
   void* allocate(std::uint32_t cls) {
     if constexpr (caching) {
-      // A matching uid implies a node: no null test on the fast path.
+      if constexpr (home_classes != 0) {
+        if (home_tid_.load(std::memory_order_relaxed) == this_thread_id()) [[likely]] {
+          class_cache& c = home_[cls];
+          if (c.top != nullptr) [[likely]]
+            return finish_alloc(c.pop(), cls);
+          return allocate_slow(cls);
+        }
+      }
+      // Other threads: a matching uid implies a node, so no null test.
       if (const tls_slot& e = tls_table[fast_slot_]; e.uid == grant_.uid) {
         class_cache& c = e.node->cls()[cls];
-        if (const std::uint32_t k = c.n(); k != 0) {
-          c.set_n(k - 1);
-          return finish_alloc(c.stack[k - 1], cls);
-        }
+        if (c.top != nullptr) return finish_alloc(c.pop(), cls);
       }
       return allocate_slow(cls);
     } else {
       std::lock_guard lock(op_mutex_);
       class_cache& c = local_[cls];
-      if (const std::uint32_t k = c.n(); k != 0) {
-        c.set_n(k - 1);
-        return finish_alloc(c.stack[k - 1], cls);
-      }
+      if (c.top != nullptr) return finish_alloc(c.pop(), cls);
       return allocate_slow(cls);
     }
   }
@@ -168,13 +179,15 @@ class pool_core final : public cache_owner {
   void deallocate_checked(void* p, std::uint32_t cls) noexcept {
     mark_free(p, sizes_[cls]);
     if constexpr (caching) {
-      if (const tls_slot& e = tls_table[fast_slot_]; e.uid == grant_.uid) {
-        class_cache& c = e.node->cls()[cls];
-        if (const std::uint32_t k = c.n(); k < c.cap) {
-          c.stack[k] = p;
-          c.set_n(k + 1);
-          return;
+      if constexpr (home_classes != 0) {
+        if (home_tid_.load(std::memory_order_relaxed) == this_thread_id()) [[likely]] {
+          if (home_[cls].try_push(p)) [[likely]]
+            return;
+          return deallocate_slow(p, cls);
         }
+      }
+      if (const tls_slot& e = tls_table[fast_slot_]; e.uid == grant_.uid) {
+        if (e.node->cls()[cls].try_push(p)) return;
       }
       deallocate_slow(p, cls);
     } else {
@@ -220,7 +233,7 @@ class pool_core final : public cache_owner {
   std::size_t trim() noexcept {
     if constexpr (caching) {
       std::lock_guard lock(registry().mutex);
-      if (cache_node* n = node()) flush_node(*n);
+      if (cache_node* n = node()) flush_caches(n->home ? home_.data() : n->cls());
     } else {
       std::lock_guard lock(op_mutex_);
       flush_caches(local_.get());
@@ -285,10 +298,16 @@ class pool_core final : public cache_owner {
     upstream_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
   }
 
-  // Called with the registry mutex held, by the node's own thread (exit or trim).
+  // Called with the registry mutex held, by the node's own thread as it exits; a home thread
+  // gives its home up (the next thread to bind may take it).
   void flush_node(cache_node& n) noexcept override {
     std::lock_guard op(op_mutex_);
-    flush_caches(n.cls());
+    if (n.home) {
+      flush_caches(home_.data());
+      home_tid_.store(0, std::memory_order_release);
+    } else {
+      flush_caches(n.cls());
+    }
   }
 
  private:
@@ -321,44 +340,86 @@ class pool_core final : public cache_owner {
 
   // Out of line, so the fast paths stay a handful of instructions with no register spills.
   [[gnu::noinline]] void deallocate_slow(void* p, std::uint32_t cls) noexcept {
-    cache_node* n = node();
-    if (n == nullptr) n = bind_thread(*this, grant_, classes_, limits_.data());
-    if (n == nullptr) return give_one(p, cls);
-    push_or_drain(n->cls()[cls], p, cls);
+    class_cache* c = thread_cache(cls);
+    if (c == nullptr) return give_one(p, cls);
+    push_or_drain(*c, p, cls);
   }
 
   [[gnu::noinline]] void* allocate_slow(std::uint32_t cls) {
     class_cache* c;
     if constexpr (caching) {
-      cache_node* n = node();
-      if (n == nullptr) n = bind_thread(*this, grant_, classes_, limits_.data());
-      if (n == nullptr) return finish_alloc(take_one(cls), cls);
-      c = &n->cls()[cls];
+      c = thread_cache(cls);
+      if (c == nullptr) return finish_alloc(take_one(cls), cls);
     } else {
       c = &local_[cls];
     }
-    std::uint32_t k = c->n();
-    if (k == 0) k = refill(cls, *c);
-    c->set_n(k - 1);
-    return finish_alloc(c->stack[k - 1], cls);
+    if (c->top == nullptr) refill(cls, *c);
+    return finish_alloc(c->pop(), cls);
   }
 
-  // A full stack sends its older half to the shared stack, keeping the recently freed (and
-  // cache-warm) half.
+  // The calling thread's cache of class `cls` (binding the thread on first use), or nullptr
+  // when it has none (the shared, locked path).
+  class_cache* thread_cache(std::uint32_t cls) noexcept {
+    if constexpr (home_classes != 0) {
+      if (home_tid_.load(std::memory_order_relaxed) == this_thread_id()) return &home_[cls];
+    }
+    cache_node* n = node();
+    if (n == nullptr) n = bind();
+    if (n == nullptr) return nullptr;
+    if constexpr (home_classes != 0) {
+      if (n->home) return &home_[cls];
+    }
+    return &n->cls()[cls];
+  }
+
+  // Binds the calling thread, as the home thread when there is none.
+  cache_node* bind() noexcept {
+    bool home = false;
+    if constexpr (home_classes != 0) {
+      std::uintptr_t none = 0;
+      home = classes_ <= home_classes &&
+             home_tid_.compare_exchange_strong(none, this_thread_id(), std::memory_order_acquire,
+                                               std::memory_order_relaxed);
+      if (home && !home_stacks_ready()) {
+        home_tid_.store(0, std::memory_order_release);
+        home = false;
+      }
+    }
+    cache_node* n = bind_thread(*this, grant_, classes_, limits_.data(), max_caps_.data(), home);
+    if (home && n == nullptr) home_tid_.store(0, std::memory_order_release);
+    return n;
+  }
+
+  // Run by the home thread only: the home caches' stacks, made by the first home thread.
+  bool home_stacks_ready() noexcept {
+    if (home_stacks_ != nullptr) return true;
+    std::size_t slots = 0;
+    for (std::uint32_t c = 0; c < classes_; ++c) slots += class_cache::slots_for(limits_[c]);
+    home_stacks_.reset(new (std::nothrow) void*[slots]);
+    if (home_stacks_ == nullptr) return false;
+    void** next = home_stacks_.get();
+    for (std::uint32_t c = 0; c < classes_; ++c) home_[c].attach(next, limits_[c], max_caps_[c]);
+    return true;
+  }
+
+  // A full stack grows when this thread also refilled since its last drain (its working set
+  // outgrew the stack); otherwise it sends its older half to the shared stack, keeping the
+  // recently freed (and cache-warm) half.
   void push_or_drain(class_cache& c, void* p, std::uint32_t cls) noexcept {
     std::uint32_t k = c.n();
-    if (k == c.cap) {
+    if (k == c.cap && !(c.refilled && c.grow())) {
+      c.refilled = false;
+      const std::uint32_t out = std::max(c.limit, k / 2);  // half of a grown stack
       auto& s = state_[cls];
       {
         std::lock_guard lock(s.mutex);
         drains_.fetch_add(1, std::memory_order_relaxed);
-        s.free.insert(s.free.end(), c.stack, c.stack + c.limit);
+        s.free.insert(s.free.end(), c.base(), c.base() + out);
       }
-      std::memmove(c.stack, c.stack + c.limit, (k - c.limit) * sizeof(void*));
-      k -= c.limit;
+      std::memmove(c.base(), c.base() + out, (k - out) * sizeof(void*));
+      c.set_n(k - out);
     }
-    c.stack[k] = p;
-    c.set_n(k + 1);
+    c.push(p);
   }
 
   // Fills an empty stack with up to one batch; returns how many it holds (at least one).
@@ -366,14 +427,16 @@ class pool_core final : public cache_owner {
     auto& s = state_[cls];
     std::lock_guard lock(s.mutex);
     refills_.fetch_add(1, std::memory_order_relaxed);
+    c.refilled = true;
     std::size_t k = std::min<std::size_t>(c.limit, s.free.size());
     if (k != 0) {
-      std::memcpy(c.stack, s.free.data() + (s.free.size() - k), k * sizeof(void*));
+      std::memcpy(c.base(), s.free.data() + (s.free.size() - k), k * sizeof(void*));
       s.free.resize(s.free.size() - k);
     } else {
-      k = carve(s, c.stack, c.limit);
+      k = carve(s, c.base(), c.limit);
     }
     c.set_n(static_cast<std::uint32_t>(k));
+    c.sync_top();
     return static_cast<std::uint32_t>(k);
   }
 
@@ -401,15 +464,20 @@ class pool_core final : public cache_owner {
       class_cache& cc = caches[c];
       auto& s = state_[c];
       std::lock_guard lock(s.mutex);
-      s.free.insert(s.free.end(), cc.stack, cc.stack + cc.n());
+      s.free.insert(s.free.end(), cc.base(), cc.base() + cc.n());
       cc.set_n(0);
+      cc.sync_top();
     }
   }
 
   void add_cached(std::vector<std::size_t>& cached) const noexcept {
     if constexpr (caching) {
       for (cache_node* n = nodes; n != nullptr; n = n->next) {
+        if (n->home) continue;
         for (std::uint32_t c = 0; c < classes_; ++c) cached[c] += n->cls()[c].held();
+      }
+      for (std::uint32_t c = 0; c < home_classes && c < classes_; ++c) {
+        cached[c] += home_[c].held();
       }
     } else {
       for (std::uint32_t c = 0; c < classes_; ++c) cached[c] += local_[c].held();
@@ -554,9 +622,15 @@ class pool_core final : public cache_owner {
   slot_grant grant_{max_caching_pools, 0};
   std::vector<std::uint32_t> sizes_;
   std::vector<std::uint32_t> limits_;
+  std::vector<std::uint32_t> max_caps_;
   std::unique_ptr<class_state[]> state_;
   std::unique_ptr<class_cache[]> local_;  // single_threaded and locked
   std::vector<void*> local_stacks_;
+  // The home thread's caches (see HomeClasses); 0 when there is no home thread. Only the home
+  // thread touches them, except counts read by stats() and everything in the destructor.
+  std::atomic<std::uintptr_t> home_tid_{0};
+  std::array<class_cache, home_classes> home_;
+  std::unique_ptr<void*[]> home_stacks_;
   mutable op_mutex op_mutex_;
   std::atomic<std::size_t> upstream_bytes_{0};
   std::atomic<std::size_t> peak_bytes_{0};
