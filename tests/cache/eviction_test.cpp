@@ -86,6 +86,17 @@ struct ref_clock {
   void erase(key k) { order.erase(find(k)); }
 };
 
+// Erases q[i] of a queue indexed oldest first; a SIEVE hand on it moves to the next newer
+// entry, which after the erase has index i (or none).
+template <class Seq>
+void erase_keeping_hand(Seq& q, std::optional<std::size_t>& hand, std::size_t i) {
+  if (hand && *hand == i)
+    hand = i + 1 < q.size() ? std::optional<std::size_t>(i) : std::nullopt;
+  else if (hand && *hand > i)
+    --*hand;
+  q.erase(q.begin() + static_cast<std::ptrdiff_t>(i));
+}
+
 // SIEVE as in the paper: a list from head (new) to tail (old), a hand that moves towards head.
 struct ref_sieve {
   explicit ref_sieve(std::size_t c) : cap(c) {}
@@ -100,14 +111,7 @@ struct ref_sieve {
   bool contains(key k) const { return find(k) != q.size(); }
   void touch(key k) { q[find(k)].second = true; }
   void update(key k) { touch(k); }
-  void erase_at(std::size_t i) {
-    // The hand goes to the next newer entry, which after erase has index i (or none).
-    if (hand && *hand == i)
-      hand = i + 1 < q.size() ? std::optional<std::size_t>(i) : std::nullopt;
-    else if (hand && *hand > i)
-      --*hand;
-    q.erase(q.begin() + static_cast<std::ptrdiff_t>(i));
-  }
+  void erase_at(std::size_t i) { erase_keeping_hand(q, hand, i); }
   void insert(key k) {  // evict before insert, as the paper writes it
     if (q.size() >= cap) {
       std::size_t i = hand ? *hand : 0;
@@ -143,14 +147,7 @@ struct ref_s3fifo_t {
   bool contains(key k) const { return freq.count(k) != 0; }
   void touch(key k) { freq[k] = std::min(freq[k] + 1, 3); }
   void update(key k) { touch(k); }
-  // The hand goes to the next newer entry, which after the erase has index i (or none).
-  void erase_main_at(std::size_t i) {
-    if (hand && *hand == i)
-      hand = i + 1 < main.size() ? std::optional<std::size_t>(i) : std::nullopt;
-    else if (hand && *hand > i)
-      --*hand;
-    main.erase(main.begin() + static_cast<std::ptrdiff_t>(i));
-  }
+  void erase_main_at(std::size_t i) { erase_keeping_hand(main, hand, i); }
   void erase(key k) {
     freq.erase(k);
     if (in(small, k))
