@@ -8,6 +8,8 @@
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -108,6 +110,44 @@ TEST_CASE("three tiers: memory, lz4 and disk, and the disk keeps values across r
   }
   tiers again({.capacity = 16}, {.capacity_bytes = 8 << 10}, {.directory = d.path});
   CHECK(again.get("k1") == point{1, payload(1)});
+}
+
+namespace {
+// The disk tier's published samples, by metric name.
+struct disk_sink final : tessera::profile::metric_sink {
+  std::map<std::string, double, std::less<>> values;
+  void sample(std::string_view name, std::string_view, tessera::profile::metric_type, double value,
+              std::initializer_list<tessera::profile::label> labels) override {
+    bool ours = false, disk = false;
+    for (const auto& l : labels) {
+      ours |= l.key == "cache" && l.value == "metrics-disk";
+      disk |= l.key == "tier" && l.value == "disk";
+    }
+    if (ours && disk) values[std::string(name)] += value;
+  }
+};
+}  // namespace
+
+TEST_CASE("the disk tier publishes hits, misses, records, evicted segments and its read time") {
+  temp_dir d("metrics");
+  using tiers =
+      tessera::tiered_cache<int, std::string, caching::memory_tier<>, caching::disk_tier<>>;
+  tiers c({.capacity = 4},
+          {.directory = d.path, .capacity_bytes = 16 << 10, .segment_bytes = 4 << 10},
+          "metrics-disk");
+  for (int i = 0; i < 200; ++i) c.put(i, payload(i));
+  int found = 0;
+  for (int i = 190; i < 196; ++i) found += c.get(i).has_value();  // demoted: read from disk
+  (void)c.get(100000);                                            // a miss everywhere
+  disk_sink sink;
+  tessera::profile::collect(sink);
+  CHECK(found == 6);
+  CHECK(sink.values["tessera_cache_hits_total"] >= 6);
+  CHECK(sink.values["tessera_cache_misses_total"] >= 1);
+  CHECK(sink.values["tessera_cache_entries"] == static_cast<double>(c.stats()[1].entries));
+  CHECK(sink.values["tessera_cache_evicted_segments_total"] >= 1);
+  CHECK(sink.values["tessera_cache_read_seconds_total"] > 0);
+  CHECK(sink.values["tessera_cache_write_seconds_total"] > 0);
 }
 
 TEST_CASE("admit_frequent keeps one-hit wonders out of the lower tier") {

@@ -11,7 +11,8 @@
 //
 // Entries live in one tier at a time (a promotion removes the lower copy). Keys and values of the
 // byte tiers go through caching::codec (codec.hpp). Each tier publishes hits, misses and bytes
-// to the profiler under {cache=name, tier=memory|compressed|disk}.
+// to the profiler under {cache=name, tier=memory|compressed|disk}; the memory tiers also their
+// evictions and loader time, the disk tier its records, deleted segments and read/write time.
 #pragma once
 
 #include <array>
@@ -207,6 +208,15 @@ struct disk_tier {
                     "disk records that failed their checksum", static_cast<double>(st.corrupt), l);
           s.gauge("tessera_cache_weight", "bytes in the segment files",
                   static_cast<double>(st.bytes), l);
+          s.gauge("tessera_cache_entries", "records held", static_cast<double>(st.records), l);
+          // The disk tier evicts whole segments (oldest first), so that is what it counts.
+          s.counter("tessera_cache_evicted_segments_total",
+                    "segment files deleted to stay under the capacity",
+                    static_cast<double>(st.erased_segments), l);
+          s.counter("tessera_cache_read_seconds_total", "time spent reading records",
+                    static_cast<double>(st.read_ns) * 1e-9, l);
+          s.counter("tessera_cache_write_seconds_total", "time spent appending records",
+                    static_cast<double>(st.write_ns) * 1e-9, l);
         });
       }
     }
