@@ -228,6 +228,34 @@ TEST_CASE("an idle scheduler parks its workers") {
   CHECK(s.stats().parks >= 2);
 }
 
+TEMPLATE_TEST_CASE("tasks submitted from outside to parked workers wake a worker each", "",
+                   sched_test::spinning, sched_test::parking) {
+  // Each round: both workers are asleep, then two tasks are submitted that can only finish
+  // together (each waits for the other to start), so both workers must be woken. A lost
+  // wake-up shows as a task that never sees its partner (bounded wait: the test fails, it does
+  // not hang).
+  TestType s{{.workers = 2}};
+  for (int round = 0; round < 20; ++round) {
+    for (int i = 0; i < 500 && s.stats().parks < 2u * static_cast<unsigned>(round + 1); ++i) {
+      std::this_thread::sleep_for(1ms);
+    }
+    std::atomic<int> arrived{0};
+    auto meet = [&arrived] {
+      arrived.fetch_add(1);
+      const auto give_up = std::chrono::steady_clock::now() + 10s;
+      while (arrived.load() < 2 && std::chrono::steady_clock::now() < give_up) {
+        std::this_thread::yield();
+      }
+      return arrived.load() >= 2;
+    };
+    auto a = s.submit(meet);
+    auto b = s.submit(meet);
+    INFO("round " << round);
+    CHECK(a.get());
+    CHECK(b.get());
+  }
+}
+
 namespace {
 struct capture_sink final : tessera::profile::metric_sink {
   std::vector<std::string> names;

@@ -47,8 +47,9 @@ struct future_state : queued_job {
   }
   void complete(scheduler_core* c) noexcept {
     if (ready.exchange(2, std::memory_order_acq_rel) == 1) {
-      ready.notify_all();  // an outside thread sleeps on `ready` (kept alive by its reference)
-      c->wake_joiners();   // a worker sleeps on the scheduler's join epoch
+      sched::detail::epoch_wake(ready, true);  // an outside thread sleeps on `ready` (kept
+                                               // alive by its reference)
+      c->wake_joiners();                       // a worker sleeps on the scheduler's join epoch
     }
     release();
   }
@@ -129,10 +130,10 @@ class future {
           *w, [s] { return s->is_ready(); }, [s] { return s->announce_park(); });
       return;
     }
-    for (unsigned spin = 0; spin < 512 && !s->is_ready(); ++spin) sched::detail::cpu_relax();
+    sched::detail::brief_wait([s] { return s->is_ready(); });
     while (!s->is_ready()) {
       if (!s->announce_park()) break;
-      s->ready.wait(1, std::memory_order_acquire);
+      sched::detail::epoch_wait(s->ready, 1);
     }
   }
 

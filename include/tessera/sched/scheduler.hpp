@@ -389,7 +389,7 @@ class basic_scheduler final : public sched::detail::scheduler_core {
         if (job* j = own.take()) return j;
       }
       if (job* j = inject_[level].try_pop()) {
-        wake_helper();
+        if (inject_[level].maybe_nonempty()) wake_helper();
         return j;
       }
       if (job* j = steal_from_others(w, level)) {
@@ -464,7 +464,7 @@ class basic_scheduler final : public sched::detail::scheduler_core {
           }
           if (!any_injected()) {
             sched::detail::worker_stats::bump(w.stats.parks);
-            work_epoch_.wait(key, std::memory_order_seq_cst);
+            sched::detail::epoch_wait(work_epoch_, key);
           }
         }
         // Leaving the sleepers takes up a pending wake-up whether or not this worker actually
