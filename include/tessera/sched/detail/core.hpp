@@ -52,13 +52,17 @@ inline std::uint64_t tick_now() noexcept {
 
 // Sleeping on an epoch word until it moves on from `seen`, and waking sleepers. On Linux a
 // process-private futex straight away: std::atomic::wait in libstdc++ spins and yields before
-// it sleeps and uses shared (slower to look up) futexes, which adds to every wake-up. Callers
-// re-check their condition in a loop, so an early return is harmless.
+// it sleeps and uses shared (slower to look up) futexes, which adds to every wake-up. Every
+// waker moves the word before it wakes, so, like std::atomic::wait, this returns only once the
+// word has moved: a signal (EINTR) puts the thread back to sleep instead of sending a parked
+// worker through another round of spinning.
 inline void epoch_wait(std::atomic<std::uint32_t>& epoch, std::uint32_t seen) noexcept {
 #if defined(__linux__)
   static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
-  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&epoch), FUTEX_WAIT_PRIVATE, seen, nullptr,
-          nullptr, 0);
+  while (epoch.load(std::memory_order_seq_cst) == seen) {
+    syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&epoch), FUTEX_WAIT_PRIVATE, seen, nullptr,
+            nullptr, 0);
+  }
 #else
   epoch.wait(seen, std::memory_order_seq_cst);
 #endif
