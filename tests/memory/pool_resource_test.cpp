@@ -11,6 +11,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -89,6 +90,35 @@ TEMPLATE_TEST_CASE("over-aligned and large requests are served and freed",
   CHECK(pool.stats().live_bytes >= 100000);
   pool.deallocate(big, 100000, 16);
   CHECK(pool.stats().live_objects == 0);
+}
+
+TEMPLATE_TEST_CASE("requests above max_block but within 4 KiB go to the upstream and back",
+                   "[memory][pool_resource]", thread_caching, locked, single_threaded) {
+  tessera::basic_pool_resource<TestType> pool{{.max_block = 256}};
+  const auto use = [&pool](std::size_t bytes) {
+    const std::size_t calls = pool.stats().upstream_allocations;
+    void* p = pool.allocate(bytes, 8);
+    stamp(p, bytes, 0x3c);
+    CHECK(pool.stats().upstream_allocations == calls + 1);  // each one its own upstream call
+    CHECK(pool.stats().live_objects == 1);
+    CHECK(pool.stats().live_bytes >= bytes);
+    CHECK(stamped(p, bytes, 0x3c));
+    pool.deallocate(p, bytes, 8);
+    CHECK(pool.stats().live_objects == 0);
+    CHECK(pool.stats().upstream_bytes == 0);
+  };
+  for (std::size_t bytes : {257, 300, 1000, 3000, 4096}) use(bytes);
+  if constexpr (!std::is_same_v<TestType, single_threaded>) {
+    std::thread other([&] {
+      for (std::size_t bytes : {257, 4096}) use(bytes);
+    });
+    other.join();
+  }
+  void* pooled = pool.allocate(256, 8);  // the largest pooled size still comes from a chunk
+  const std::size_t calls = pool.stats().upstream_allocations;
+  pool.deallocate(pool.allocate(256, 8), 256, 8);
+  CHECK(pool.stats().upstream_allocations == calls);
+  pool.deallocate(pooled, 256, 8);
 }
 
 TEMPLATE_TEST_CASE("a bounded pool_resource throws out_of_memory naming it",

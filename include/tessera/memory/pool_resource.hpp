@@ -1,6 +1,7 @@
 // tessera::pool_resource: a std::pmr::memory_resource of size-class pools, for containers and
 // code that allocate many small blocks of varied sizes. Requests up to `max_block` bytes come
-// from per-class pools (thread-caching by default); larger ones go to the upstream.
+// from per-class pools (thread-caching by default); larger ones go to the upstream (those up to
+// 4 KiB rounded up to their class's size, as they take the same path as pooled ones).
 //
 //   tessera::pool_resource pool{{.name = "book"}};
 //   std::pmr::map<int, order> orders{&pool};
@@ -84,13 +85,13 @@ class basic_pool_resource final : public std::pmr::memory_resource {
   // The same as through std::pmr::memory_resource, but direct: no virtual call when the
   // caller knows the type (stl_allocator<T, pool_resource>, code holding a pool_resource&).
   [[nodiscard]] void* allocate(std::size_t bytes, std::size_t align = alignof(std::max_align_t)) {
-    if (bytes <= table_max_ && align <= 16) [[likely]]
+    if (bytes <= memory::detail::class_table_max && align <= 16) [[likely]]
       return core_.allocate(memory::detail::class_table[(bytes + 15) >> 4]);
     return allocate_other(bytes, align);
   }
   void deallocate(void* p, std::size_t bytes,
                   std::size_t align = alignof(std::max_align_t)) noexcept {
-    if (bytes <= table_max_ && align <= 16) [[likely]]
+    if (bytes <= memory::detail::class_table_max && align <= 16) [[likely]]
       return core_.deallocate(p, memory::detail::class_table[(bytes + 15) >> 4]);
     deallocate_other(p, bytes, align);
   }
@@ -131,15 +132,21 @@ class basic_pool_resource final : public std::pmr::memory_resource {
     if (m > memory::detail::max_pooled_block) return memory::detail::max_pooled_block;
     return memory::detail::class_size(memory::detail::size_class(m));
   }
+  // Classes up to `max` are pooled; those above it up to the table's end pass through to the
+  // upstream, so the fast paths need not compare a request with `max`.
   static memory::detail::core_config config(const pool_resource_options& opt, std::size_t max) {
+    const std::uint32_t pooled = memory::detail::size_class(max) + 1;
+    const std::uint32_t named =
+        std::max(pooled, memory::detail::size_class(memory::detail::class_table_max) + 1);
     memory::detail::core_config cfg{.name = std::string(opt.name),
                                     .sizes = {},
+                                    .pooled = pooled,
                                     .align = chunk_align,
                                     .max_blocks = 0,
                                     .max_bytes = opt.max_bytes,
                                     .batch = opt.batch,
                                     .batch_bytes = 8192};
-    for (std::uint32_t c = 0; c <= memory::detail::size_class(max); ++c) {
+    for (std::uint32_t c = 0; c < named; ++c) {
       cfg.sizes.push_back(static_cast<std::uint32_t>(memory::detail::class_size(c)));
     }
     return cfg;
@@ -161,7 +168,6 @@ class basic_pool_resource final : public std::pmr::memory_resource {
   }
 
   std::size_t max_block_;
-  std::size_t table_max_ = std::min(max_block_, memory::detail::class_table_max);
   core_type core_;
   profile::publication publication_;
 };

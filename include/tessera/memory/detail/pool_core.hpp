@@ -37,10 +37,13 @@ struct chunk {
 struct core_config {
   std::string name;
   std::vector<std::uint32_t> sizes;  // block size of each class (multiples of 16)
-  std::size_t align = 64;            // chunk alignment
-  std::size_t max_blocks = 0;        // per class; 0: unbounded
-  std::size_t max_bytes = 0;         // all upstream bytes; 0: unbounded
-  std::uint32_t batch = 0;           // blocks per batch; 0: about batch_bytes worth
+  // Classes [pooled, sizes.size()) are not pooled: their blocks come from the upstream, sized to
+  // their class, so a caller may name them on its fast path and find them in no cache. 0: none.
+  std::uint32_t pooled = 0;
+  std::size_t align = 64;      // chunk alignment
+  std::size_t max_blocks = 0;  // per class; 0: unbounded
+  std::size_t max_bytes = 0;   // all upstream bytes; 0: unbounded
+  std::uint32_t batch = 0;     // blocks per batch; 0: about batch_bytes worth
   std::uint32_t batch_bytes = 8192;
   std::uint32_t cache_bytes = 256 * 1024;  // how far one thread's stack of a class may grow
 };
@@ -69,6 +72,7 @@ class pool_core final : public cache_owner {
   using central_mutex = std::conditional_t<caching, std::mutex, null_mutex>;
   using op_mutex = std::conditional_t<op_locked, std::mutex, null_mutex>;
   static constexpr std::uintptr_t canary_key = 0x7e55e7a0dead0f5eULL;
+  static constexpr std::size_t pass_align = alignof(std::max_align_t);
 
   struct alignas(64) class_state {
     std::uint32_t size = 0;
@@ -95,9 +99,11 @@ class pool_core final : public cache_owner {
         align_(cfg.align),
         max_blocks_(cfg.max_blocks),
         max_bytes_(cfg.max_bytes),
-        classes_(static_cast<std::uint32_t>(cfg.sizes.size())),
+        classes_(static_cast<std::uint32_t>(cfg.pooled != 0 ? cfg.pooled : cfg.sizes.size())),
+        cache_classes_(static_cast<std::uint32_t>(cfg.sizes.size())),
         sizes_(cfg.sizes),
         state_(new class_state[classes_]) {
+    TESSERA_ASSERT(classes_ <= cache_classes_, "more pooled classes than classes");
     for (std::uint32_t c = 0; c < classes_; ++c) {
       auto& s = state_[c];
       s.size = sizes_[c];
@@ -107,16 +113,19 @@ class pool_core final : public cache_owner {
       limits_.push_back(s.batch);
       max_caps_.push_back(max_cached(s.size, s.batch, cfg.cache_bytes));
     }
+    // A pass-through class's caches hold nothing (no room), so its fast paths always miss.
+    limits_.resize(cache_classes_, 0);
+    max_caps_.resize(cache_classes_, 0);
     if constexpr (caching) {
       grant_ = acquire_slot();
       fast_slot_ = grant_.slot < max_caching_pools ? grant_.slot : 0;
     } else {
-      local_.reset(new class_cache[classes_]);
-      std::size_t slots = 0;
-      for (std::uint32_t c = 0; c < classes_; ++c) slots += class_cache::slots_for(limits_[c]);
-      local_stacks_.resize(slots);
+      local_.reset(new class_cache[cache_classes_]);
+      local_stacks_.resize(cache_slots());
       void** next = local_stacks_.data();
-      for (std::uint32_t c = 0; c < classes_; ++c) local_[c].attach(next, limits_[c], max_caps_[c]);
+      for (std::uint32_t c = 0; c < cache_classes_; ++c) {
+        local_[c].attach(next, limits_[c], max_caps_[c]);
+      }
     }
   }
 
@@ -170,14 +179,17 @@ class pool_core final : public cache_owner {
 
   void deallocate(void* p, std::uint32_t cls) noexcept {
     if constexpr (Check) {
-      if (!check_free(p, cls)) return;
+      if (cls < classes_ && !check_free(p, cls)) return;
     }
     deallocate_checked(p, cls);
   }
 
   // Frees a block check_free() accepted.
   void deallocate_checked(void* p, std::uint32_t cls) noexcept {
-    mark_free(p, sizes_[cls]);
+    if constexpr (Poison || Check || asan_poison_on) {
+      if (cls >= classes_) return pass_free(p, cls);
+      mark_free(p, sizes_[cls]);
+    }
     if constexpr (caching) {
       if constexpr (home_classes != 0) {
         if (home_tid_.load(std::memory_order_relaxed) == this_thread_id()) [[likely]] {
@@ -192,7 +204,9 @@ class pool_core final : public cache_owner {
       deallocate_slow(p, cls);
     } else {
       std::lock_guard lock(op_mutex_);
-      push_or_drain(local_[cls], p, cls);
+      if (local_[cls].try_push(p)) [[likely]]
+        return;
+      deallocate_slow(p, cls);
     }
   }
 
@@ -339,13 +353,23 @@ class pool_core final : public cache_owner {
   }
 
   // Out of line, so the fast paths stay a handful of instructions with no register spills.
+  // Non-caching pools call it with their operation mutex held.
   [[gnu::noinline]] void deallocate_slow(void* p, std::uint32_t cls) noexcept {
-    class_cache* c = thread_cache(cls);
-    if (c == nullptr) return give_one(p, cls);
+    if (cls >= classes_) [[unlikely]]
+      return pass_free(p, cls);
+    class_cache* c;
+    if constexpr (caching) {
+      c = thread_cache(cls);
+      if (c == nullptr) return give_one(p, cls);
+    } else {
+      c = &local_[cls];
+    }
     push_or_drain(*c, p, cls);
   }
 
   [[gnu::noinline]] void* allocate_slow(std::uint32_t cls) {
+    if (cls >= classes_) [[unlikely]]
+      return allocate_large(sizes_[cls], pass_align);
     class_cache* c;
     if constexpr (caching) {
       c = thread_cache(cls);
@@ -377,7 +401,7 @@ class pool_core final : public cache_owner {
     bool home = false;
     if constexpr (home_classes != 0) {
       std::uintptr_t none = 0;
-      home = classes_ <= home_classes &&
+      home = cache_classes_ <= home_classes &&
              home_tid_.compare_exchange_strong(none, this_thread_id(), std::memory_order_acquire,
                                                std::memory_order_relaxed);
       if (home && !home_stacks_ready()) {
@@ -385,7 +409,8 @@ class pool_core final : public cache_owner {
         home = false;
       }
     }
-    cache_node* n = bind_thread(*this, grant_, classes_, limits_.data(), max_caps_.data(), home);
+    cache_node* n =
+        bind_thread(*this, grant_, cache_classes_, limits_.data(), max_caps_.data(), home);
     if (home && n == nullptr) home_tid_.store(0, std::memory_order_release);
     return n;
   }
@@ -393,13 +418,25 @@ class pool_core final : public cache_owner {
   // Run by the home thread only: the home caches' stacks, made by the first home thread.
   bool home_stacks_ready() noexcept {
     if (home_stacks_ != nullptr) return true;
-    std::size_t slots = 0;
-    for (std::uint32_t c = 0; c < classes_; ++c) slots += class_cache::slots_for(limits_[c]);
-    home_stacks_.reset(new (std::nothrow) void*[slots]);
+    home_stacks_.reset(new (std::nothrow) void*[cache_slots()]);
     if (home_stacks_ == nullptr) return false;
     void** next = home_stacks_.get();
-    for (std::uint32_t c = 0; c < classes_; ++c) home_[c].attach(next, limits_[c], max_caps_[c]);
+    for (std::uint32_t c = 0; c < cache_classes_; ++c) {
+      home_[c].attach(next, limits_[c], max_caps_[c]);
+    }
     return true;
+  }
+
+  // Pointer slots for one set of class caches.
+  std::size_t cache_slots() const noexcept {
+    std::size_t slots = 0;
+    for (std::uint32_t c = 0; c < cache_classes_; ++c) slots += class_cache::slots_for(limits_[c]);
+    return slots;
+  }
+
+  // A block of a pass-through class goes back to the upstream.
+  void pass_free(void* p, std::uint32_t cls) noexcept {
+    deallocate_large(p, sizes_[cls], pass_align);
   }
 
   // A full stack grows when this thread also refilled since its last drain (its working set
@@ -617,7 +654,8 @@ class pool_core final : public cache_owner {
   std::size_t align_;
   std::size_t max_blocks_;
   std::size_t max_bytes_;
-  std::uint32_t classes_;
+  std::uint32_t classes_;        // pooled classes
+  std::uint32_t cache_classes_;  // classes callers may name (pooled, then pass-through)
   std::uint32_t fast_slot_ = 0;
   slot_grant grant_{max_caching_pools, 0};
   std::vector<std::uint32_t> sizes_;
