@@ -105,7 +105,9 @@ TEST_CASE("submissions from 8 outside threads all run while workers steal") {
 
 TEMPLATE_TEST_CASE("a high-priority task runs before a queued flood of low-priority tasks", "",
                    sched_test::spinning, sched_test::parking) {
-  constexpr unsigned workers = 2;
+  // One worker, so that the order is the scheduler's alone: with two, the worker that took the
+  // high task can be preempted by the OS while the other runs the flood.
+  constexpr unsigned workers = 1;
   TestType s{{.workers = workers}};
   // Occupy every worker, so the flood and the high task are both queued before anyone looks.
   std::atomic<unsigned> blocked{0};
@@ -130,6 +132,52 @@ TEMPLATE_TEST_CASE("a high-priority task runs before a queued flood of low-prior
   s.shutdown();
   CHECK(low_done_when_high_ran.load() == 0);
   CHECK(low_done.load() == flood);
+}
+
+TEMPLATE_TEST_CASE(
+    "high-priority tasks taken by several workers at once leave none behind the flood", "",
+    sched_test::spinning, sched_test::parking) {
+  // Two workers race for a few queued high tasks; a worker that finds the queue busy must not
+  // conclude that no high task is left. Each low task waits (boundedly) for every high task to
+  // have run, so a high task left behind shows up as a low task that gave up waiting.
+  constexpr unsigned workers = 2;
+  constexpr int highs = 3;
+  constexpr int lows = 8;
+  const int rounds = static_cast<int>(sched_test::scaled(300, 3));
+  TestType s{{.workers = workers}};
+  int gave_up = 0;
+  for (int round = 0; round < rounds && gave_up == 0; ++round) {
+    std::atomic<unsigned> blocked{0};
+    std::atomic<bool> release{false};
+    auto block = [&] {
+      blocked.fetch_add(1);
+      while (!release.load()) std::this_thread::yield();
+    };
+    // Every task of the round, blockers included, is waited for before its variables go.
+    std::vector<decltype(s.submit(block))> pending;
+    for (unsigned i = 0; i < workers; ++i) pending.push_back(s.submit(block));
+    while (blocked.load() != workers) std::this_thread::yield();
+    std::atomic<int> highs_done{0};
+    std::atomic<int> lows_gave_up{0};
+    auto low = [&] {
+      const auto deadline = std::chrono::steady_clock::now() + 500ms;
+      while (highs_done.load() != highs) {
+        if (std::chrono::steady_clock::now() > deadline) {
+          lows_gave_up.fetch_add(1);
+          return;
+        }
+        std::this_thread::yield();
+      }
+    };
+    for (int i = 0; i < lows; ++i) pending.push_back(s.submit(tessera::priority::low, low));
+    for (int i = 0; i < highs; ++i) {
+      pending.push_back(s.submit(tessera::priority::high, [&] { highs_done.fetch_add(1); }));
+    }
+    release.store(true);
+    for (auto& f : pending) f.get();
+    gave_up = lows_gave_up.load();
+  }
+  CHECK(gave_up == 0);
 }
 
 TEST_CASE("low-priority tasks that keep spawning more cannot starve a high-priority task") {

@@ -373,13 +373,26 @@ class basic_scheduler final : public sched::detail::scheduler_core {
   job* find_work(worker& w) noexcept {
     if (urgent_.load(std::memory_order_relaxed)) {
       if (job* j = find_between(w, 0, urgent_levels)) return j;
+      // A look can come back empty while urgent jobs are queued (another worker holds the
+      // injection queue, wins a steal, or a push is half done), so the flag goes by what the
+      // queues hold, not by what this look took: cleared, then set again if any may be queued.
       clear_urgent();
-      if (job* j = find_between(w, 0, urgent_levels)) {
+      if (urgent_queued()) {
         urgent_.store(true, std::memory_order_relaxed);
-        return j;
+        if (job* j = find_between(w, 0, urgent_levels)) return j;
       }
     }
     return find_between(w, urgent_levels, priority_count);
+  }
+
+  [[nodiscard]] bool urgent_queued() const noexcept {
+    for (std::size_t level = 0; level < urgent_levels; ++level) {
+      if (inject_[level].maybe_nonempty()) return true;
+      for (const auto& slot : slots_) {
+        if (!slot->deques[level].looks_empty()) return true;
+      }
+    }
+    return false;
   }
 
   job* find_between(worker& w, std::size_t first, std::size_t last) noexcept {

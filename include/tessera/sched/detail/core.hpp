@@ -172,9 +172,9 @@ class scheduler_core {
 
   // Levels above normal (critical, high) come first in every look for work, on every worker;
   // a flag says whether any such job may be queued, so that normal fork-join does not scan
-  // them each time. A pusher sets it after the push, a scanner that found them empty clears it
-  // and looks once more; the two seq_cst fences (here and in clear_urgent()) make sure that
-  // either the pusher sees the flag cleared and sets it, or the second look sees the job.
+  // them each time. A pusher sets it after the push; a scanner that took nothing clears it and
+  // reads the queues' sizes; the two seq_cst fences (here and in clear_urgent()) make sure that
+  // either the pusher sees the flag cleared and sets it, or the scanner sees the job queued.
   static constexpr std::size_t urgent_levels = to_index(priority::normal);
   void note_urgent(priority p) noexcept {
     if (to_index(p) < urgent_levels) {
